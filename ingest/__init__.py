@@ -1,0 +1,1 @@
+"""Ingest: everything that writes submissions to the log (the HTTP gateway; bulk and bridge later)."""

@@ -1,0 +1,71 @@
+"""The gateway app factory: opens the producer and the score waiter for the app's lifetime,
+mounts the `/v1`, legacy and health routers, and turns every error into JSON with a reason."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from ingest.gateway import routes_health, routes_legacy, routes_v1
+from ingest.gateway.deps import SubmissionStore
+from ingest.gateway.settings import GatewaySettings
+from ingest.gateway.submit import Submitter, SyncTimeout
+from ingest.gateway.waiter import ScoreWaiter
+from stream.producer import AsyncEventProducer
+from stream.settings import KafkaSettings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings, kafka: KafkaSettings, store: SubmissionStore) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        producer = AsyncEventProducer(kafka, timeout_s=settings.produce_timeout_s)
+        waiter = ScoreWaiter(kafka)
+        producer.start()
+        waiter.start(asyncio.get_running_loop())
+        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings)
+        try:
+            yield
+        finally:
+            waiter.close()
+            producer.close()
+
+    app = FastAPI(
+        title="veritext",
+        summary="Scores how likely a text was written by a language model.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.kafka = kafka
+    app.state.store = store
+    app.include_router(routes_v1.router)
+    app.include_router(routes_legacy.router)
+    app.include_router(routes_health.router)
+
+    @app.exception_handler(SyncTimeout)
+    async def _sync_timeout(_: Request, exc: SyncTimeout) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": f"no score within {settings.sync_timeout_s:g}s; the text is queued, poll its href",
+                "submission_id": str(exc.submission_id),
+                "href": f"/v1/texts/{exc.submission_id}",
+            },
+            status_code=status.HTTP_504_GATEWAY_TIMEOUT,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": f"internal error ({type(exc).__name__}); the request was not processed"},
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    return app

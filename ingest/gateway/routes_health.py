@@ -1,0 +1,32 @@
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: broker and database answer)."""
+
+from fastapi import APIRouter, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from ingest.gateway.deps import StoreDep
+from schemas.errors import ServiceUnavailable
+from stream.admin import broker_reachable
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request, store: StoreDep) -> JSONResponse:
+    checks = {"broker": "ok", "database": "ok"}
+    if not await run_in_threadpool(broker_reachable, request.app.state.kafka, 2.0):
+        checks["broker"] = f"unreachable at {request.app.state.kafka.bootstrap}"
+    try:
+        await run_in_threadpool(store.ping)
+    except ServiceUnavailable as exc:
+        checks["database"] = str(exc)
+    ready = all(v == "ok" for v in checks.values())
+    code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=code)

@@ -1,0 +1,32 @@
+"""The two original synchronous contracts, kept so existing clients work unchanged."""
+
+from fastapi import APIRouter
+
+from ingest.gateway.deps import SubmitterDep
+from schemas.api import PredictionsRequest, PredictionsResponse, PredictRequest, PredictResponse
+
+__all__ = ["legacy_result", "router"]
+
+router = APIRouter(tags=["legacy"])
+
+
+def legacy_result(text: str, probability: float) -> str:
+    """The original `result` string, with the real probability to three decimals."""
+    return f"Processed text: {text}, **probability generated text = {probability:.3f}**"
+
+
+@router.post("/predict", response_model=PredictResponse)
+async def predict(body: PredictRequest, submitter: SubmitterDep) -> PredictResponse:
+    _, score = await submitter.submit_and_wait(body.text, source="predict")
+    return PredictResponse(text=body.text, result=legacy_result(body.text, score.probability))
+
+
+@router.post("/predictions/predict", response_model=PredictionsResponse)
+async def predictions_predict(body: PredictionsRequest, submitter: SubmitterDep) -> PredictionsResponse:
+    _, score = await submitter.submit_and_wait(body.data.text, source="predict")
+    return PredictionsResponse(
+        submission_id=score.submission_id,
+        probability=score.probability,
+        label=score.label,
+        detector_version=score.detector_version,
+    )

@@ -1,0 +1,74 @@
+"""The one way every route submits a text: validate its length, write the event durably,
+and optionally wait for its score. Shared by `/v1` and the legacy routes."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+
+from fastapi import HTTPException, status
+
+from ingest.gateway.settings import GatewaySettings
+from ingest.gateway.waiter import ScoreWaiter
+from schemas.errors import DeliveryError
+from schemas.events import ScoreEvent, Source, SubmissionEvent
+from schemas.topics import Topics
+from stream.producer import AsyncEventProducer
+
+__all__ = ["Submitter", "SyncTimeout"]
+
+
+class SyncTimeout(Exception):
+    """A synchronous request's score did not arrive in time (the text is still scored)."""
+
+    def __init__(self, submission_id: uuid.UUID) -> None:
+        super().__init__(submission_id)
+        self.submission_id = submission_id
+
+
+@dataclass(frozen=True)
+class Submitter:
+    producer: AsyncEventProducer
+    waiter: ScoreWaiter
+    topics: Topics
+    settings: GatewaySettings
+
+    async def submit(
+        self,
+        text: str,
+        *,
+        source: Source,
+        lang: str | None = None,
+        external_id: str | None = None,
+        wait_s: float = 0.0,
+    ) -> tuple[SubmissionEvent, ScoreEvent | None]:
+        """Returns once the event is durable; with `wait_s`, also its score if it came in time."""
+        if len(text) > self.settings.max_text_chars:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                f"text has {len(text)} characters; the maximum is {self.settings.max_text_chars}",
+            )
+        event = SubmissionEvent(
+            submission_id=uuid.uuid4(), text=text, lang=lang, external_id=external_id, source=source
+        )
+        scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
+        try:
+            await self.producer.send(self.topics.submissions, str(event.submission_id), event)
+            if scored is None:
+                return event, None
+            try:
+                return event, await asyncio.wait_for(asyncio.shield(scored), wait_s)
+            except TimeoutError:
+                return event, None
+        except (DeliveryError, TimeoutError) as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"the event log did not accept the text: {exc}"
+            ) from exc
+        finally:
+            self.waiter.forget(event.submission_id)
+
+    async def submit_and_wait(self, text: str, *, source: Source) -> tuple[SubmissionEvent, ScoreEvent]:
+        """For the synchronous contracts: raises `SyncTimeout` when the score is late."""
+        event, score = await self.submit(text, source=source, wait_s=self.settings.sync_timeout_s)
+        if score is None:
+            raise SyncTimeout(event.submission_id)
+        return event, score

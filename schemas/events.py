@@ -1,0 +1,74 @@
+"""Events on the log: a submission (gateway -> scorer, sink), a score (scorer -> sink, waiters)
+and a dead letter (anything a worker could not process, with the reason and where it failed).
+
+Every event carries the submission id, so each consumer can be idempotent, and a schema version.
+"""
+
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "SCHEMA_VERSION",
+    "DeadLetterEvent",
+    "Label",
+    "ScoreEvent",
+    "Source",
+    "SubmissionEvent",
+    "utcnow",
+]
+
+SCHEMA_VERSION = 1
+MAX_TEXT_CHARS = 100_000  # the hard ceiling of the event; the gateway may set a lower one
+
+Label = Literal["human", "machine"]
+Source = Literal["http", "predict", "bulk", "rabbitmq", "replay"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class SubmissionEvent(_Event):
+    """A text accepted for scoring. Written by ingest, durable before the client hears 'accepted'."""
+
+    submission_id: UUID
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    lang: str | None = Field(default=None, max_length=16)
+    external_id: str | None = Field(default=None, max_length=256)
+    source: Source = "http"
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class ScoreEvent(_Event):
+    """One detector's verdict on one submission. Unique per (submission_id, detector_version)."""
+
+    submission_id: UUID
+    detector_name: str
+    detector_version: str
+    probability: float = Field(ge=0.0, le=1.0)
+    label: Label
+    n_tokens: int = Field(ge=0)
+    latency_ms: float = Field(ge=0.0, description="model time of the batch this text was scored in")
+    submitted_at: datetime
+    scored_at: datetime = Field(default_factory=utcnow)
+
+
+class DeadLetterEvent(_Event):
+    """An input a worker could not process. Written before the offset that carried it is committed."""
+
+    submission_id: UUID | None = None
+    stage: Literal["scorer", "sink", "bridge", "ingest"]
+    reason: str
+    origin: str = Field(description="topic[partition]@offset of the failed record")
+    payload: str = Field(description="the original record value, decoded leniently")
+    failed_at: datetime = Field(default_factory=utcnow)

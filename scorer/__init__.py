@@ -1,0 +1,1 @@
+"""Scorer: consumes [submissions], scores micro-batches with a detector, produces [scores]."""

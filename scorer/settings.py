@@ -1,0 +1,18 @@
+"""Scorer settings, from `VERITEXT_SCORER_*` variables (read by the composition root only)."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ScorerSettings"]
+
+
+class ScorerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VERITEXT_SCORER_", frozen=True, extra="ignore")
+
+    detector: str = "fast-detectgpt"  # NAME, NAME@VERSION, or module:factory for a plug-in
+    group_id: str = "veritext-scorer"
+    max_batch: int = Field(default=16, ge=1, le=512)
+    max_wait_ms: int = Field(default=50, ge=1)
+    model_dir: Path = Path("~/.cache/veritext/models").expanduser()

@@ -1,0 +1,102 @@
+"""Scoring worker: consumes [submissions] in micro-batches, scores them, produces [scores].
+
+A micro-batch closes at `max_batch` records or after `max_wait_ms`, whichever comes first
+(librdkafka's batch consume). The model runs in this thread; Kafka heartbeats run in
+librdkafka's own thread, so a long forward pass does not starve them (a batch must still finish
+within `max.poll.interval.ms`). Scores and dead letters are flushed (acknowledged by the broker)
+before the offsets are committed, so a crash redelivers and never loses; the sink's idempotent
+writes keep a redelivered score from becoming a second row.
+"""
+
+import logging
+import threading
+import time
+
+from confluent_kafka import Message
+from pydantic import ValidationError
+
+from schemas.events import ScoreEvent, SubmissionEvent
+from scorer.detectors.base import Detector
+from scorer.isolate import score_isolating
+from stream.consumer import EventConsumer
+from stream.dead_letter import send_dead_letter
+from stream.loop import run_batches
+from stream.producer import EventProducer
+from stream.settings import KafkaSettings
+
+__all__ = ["ScoringWorker"]
+
+log = logging.getLogger(__name__)
+
+
+class ScoringWorker:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        detector: Detector,
+        *,
+        group_id: str = "veritext-scorer",
+        max_batch: int = 16,
+        max_wait_s: float = 0.05,
+    ) -> None:
+        self._kafka = kafka
+        self._topics = kafka.topics
+        self._detector = detector
+        self._group_id = group_id
+        self._max_batch = max_batch
+        self._max_wait_s = max_wait_s
+        self._producer = EventProducer(kafka)
+        self.stop = threading.Event()
+
+    def run(self, stop_when_idle_s: float | None = None) -> int:
+        consumer = EventConsumer(self._kafka, self._group_id, [self._topics.submissions])
+        log.info(
+            "scoring with %s@%s, batches of up to %d",
+            self._detector.name,
+            self._detector.version,
+            self._max_batch,
+        )
+        with self._producer:
+            return run_batches(
+                consumer,
+                self._handle,
+                stop=self.stop,
+                max_records=self._max_batch,
+                max_wait_s=self._max_wait_s,
+                stop_when_idle_s=stop_when_idle_s,
+            )
+
+    def _handle(self, records: list[Message]) -> None:
+        pending: list[tuple[Message, SubmissionEvent]] = []
+        for record in records:
+            try:
+                pending.append((record, SubmissionEvent.model_validate_json(record.value() or b"")))
+            except ValidationError as exc:
+                send_dead_letter(self._producer, self._topics, record, stage="scorer", reason=str(exc))
+        if pending:
+            started = time.perf_counter()
+            scored, failed = score_isolating(self._detector, pending, [e.text for _, e in pending])
+            latency_ms = (time.perf_counter() - started) * 1000
+            for (_, event), verdict in scored:
+                score = ScoreEvent(
+                    submission_id=event.submission_id,
+                    detector_name=self._detector.name,
+                    detector_version=self._detector.version,
+                    probability=verdict.probability,
+                    label=verdict.label,
+                    n_tokens=verdict.n_tokens,
+                    latency_ms=latency_ms,
+                    submitted_at=event.submitted_at,
+                )
+                self._producer.send(self._topics.scores, str(event.submission_id), score)
+            for (record, event), reason in failed:
+                send_dead_letter(
+                    self._producer,
+                    self._topics,
+                    record,
+                    stage="scorer",
+                    reason=reason,
+                    submission_id=event.submission_id,
+                )
+            log.info("scored %d texts in %.0f ms (%d failed)", len(scored), latency_ms, len(failed))
+        self._producer.flush()

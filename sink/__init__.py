@@ -1,0 +1,1 @@
+"""Sink: builds the PostgreSQL log (submissions, scores per detector version) from the topics."""

@@ -1,0 +1,58 @@
+"""Database access for the sink and the readers: the engine, migrations, and the schema check.
+
+The sink refuses to start on a schema behind the head revision and names the command that fixes it.
+"""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from schemas.errors import SchemaBehindError, ServiceUnavailable
+from sink.settings import sqlalchemy_url
+
+__all__ = ["check_schema", "make_engine", "migrate", "ping"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    return config
+
+
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    return create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True)
+
+
+def ping(engine: Engine) -> None:
+    """Raise `ServiceUnavailable` with a hint when the database does not answer."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise ServiceUnavailable(f"PostgreSQL at {where} refused the connection; is it running?") from exc
+
+
+def migrate(url: str) -> None:
+    """Bring the schema to the head revision (idempotent)."""
+    ping(make_engine(url, pool_size=1))
+    command.upgrade(_alembic_config(url), "head")
+
+
+def check_schema(engine: Engine) -> None:
+    ping(engine)
+    head = ScriptDirectory.from_config(_alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current != head:
+        raise SchemaBehindError(
+            f"database schema is at {current or 'nothing'}, code needs {head}: run `veritext migrate`"
+        )

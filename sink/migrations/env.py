@@ -1,0 +1,15 @@
+"""Alembic environment: the URL comes from the caller (`sink.db.migrate`), metadata from sink.models."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from sink.models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+engine = create_engine(url)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()

@@ -1,0 +1,54 @@
+"""The PostgreSQL log, as SQLAlchemy 2 models: one row per submission, one per (submission,
+detector version) score, one per failed record. Scores carry no foreign key on purpose: the two
+topics are consumed independently, so a score may be stored before its submission.
+"""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import DateTime, Float, Integer, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "Failure", "Score", "Submission"]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the text
+    lang: Mapped[str | None] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(256), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Score(Base):
+    __tablename__ = "scores"
+
+    submission_id: Mapped[UUID] = mapped_column(primary_key=True)
+    detector_version: Mapped[str] = mapped_column(String(128), primary_key=True)
+    detector_name: Mapped[str] = mapped_column(String(64))
+    probability: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(String(16))
+    n_tokens: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Failure(Base):
+    __tablename__ = "failures"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)  # topic[partition]@offset
+    submission_id: Mapped[UUID | None] = mapped_column(index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

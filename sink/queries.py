@@ -1,0 +1,56 @@
+"""Reads of the PostgreSQL log, for the gateway's `GET /v1/texts/{id}` (injected by the CLI)."""
+
+from uuid import UUID
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from schemas.api import ScoreView, SubmissionView
+from sink.db import ping
+from sink.models import Failure, Score, Submission
+
+__all__ = ["SqlSubmissionStore"]
+
+
+class SqlSubmissionStore:
+    """Answers 'what happened to submission X' from the log."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def ping(self) -> None:
+        ping(self._engine)
+
+    def get(self, submission_id: UUID) -> SubmissionView | None:
+        with Session(self._engine) as session:
+            submission = session.get(Submission, submission_id)
+            if submission is None:
+                return None
+            scores = session.scalars(
+                select(Score).where(Score.submission_id == submission_id).order_by(Score.scored_at)
+            ).all()
+            failure = session.scalars(
+                select(Failure.reason).where(Failure.submission_id == submission_id).limit(1)
+            ).first()
+        status = "scored" if scores else "failed" if failure else "queued"
+        return SubmissionView(
+            submission_id=submission.id,
+            status=status,
+            external_id=submission.external_id,
+            lang=submission.lang,
+            source=submission.source,
+            n_chars=len(submission.text),
+            submitted_at=submission.submitted_at,
+            scores=[
+                ScoreView(
+                    detector_name=s.detector_name,
+                    detector_version=s.detector_version,
+                    probability=s.probability,
+                    label=s.label,  # type: ignore[arg-type]
+                    n_tokens=s.n_tokens,
+                    scored_at=s.scored_at,
+                )
+                for s in scores
+            ],
+            failure=failure,
+        )

@@ -1,0 +1,111 @@
+"""Sink worker: reads [submissions], [scores] and [dead-letter] and upserts them into PostgreSQL.
+
+Each batch is written in one transaction, then its offsets are committed; a crash in between
+replays the batch, which the idempotent writes absorb. A record that cannot be decoded is
+dead-lettered (except on [submissions], where the scorer already does it).
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from confluent_kafka import Message
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from schemas.errors import ServiceUnavailable
+from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent
+from sink.writer import write_failures, write_scores, write_submissions
+from stream.consumer import EventConsumer, origin
+from stream.dead_letter import send_dead_letter
+from stream.loop import run_batches
+from stream.producer import EventProducer
+from stream.settings import KafkaSettings
+
+__all__ = ["SinkWorker"]
+
+log = logging.getLogger(__name__)
+
+_WRITE_ATTEMPTS = 5
+
+
+@dataclass
+class _Batch:
+    submissions: list[SubmissionEvent] = field(default_factory=list)
+    scores: list[ScoreEvent] = field(default_factory=list)
+    failures: list[DeadLetterEvent] = field(default_factory=list)
+
+
+class SinkWorker:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        engine: Engine,
+        *,
+        group_id: str = "veritext-sink",
+        max_batch: int = 500,
+        max_wait_s: float = 0.2,
+    ) -> None:
+        self._kafka = kafka
+        self._topics = kafka.topics
+        self._engine = engine
+        self._group_id = group_id
+        self._max_batch = max_batch
+        self._max_wait_s = max_wait_s
+        self._producer = EventProducer(kafka)
+        self.stop = threading.Event()
+
+    def run(self, stop_when_idle_s: float | None = None) -> int:
+        consumer = EventConsumer(self._kafka, self._group_id, self._topics.all())
+        with self._producer:
+            return run_batches(
+                consumer,
+                self._handle,
+                stop=self.stop,
+                max_records=self._max_batch,
+                max_wait_s=self._max_wait_s,
+                stop_when_idle_s=stop_when_idle_s,
+            )
+
+    def _handle(self, records: list[Message]) -> None:
+        batch = _Batch()
+        parsers: dict[str, tuple[type[BaseModel], Callable[[BaseModel], None]]] = {
+            self._topics.submissions: (SubmissionEvent, batch.submissions.append),  # type: ignore[dict-item]
+            self._topics.scores: (ScoreEvent, batch.scores.append),  # type: ignore[dict-item]
+            self._topics.dead_letter: (DeadLetterEvent, batch.failures.append),  # type: ignore[dict-item]
+        }
+        for record in records:
+            model, keep = parsers[record.topic()]
+            try:
+                keep(model.model_validate_json(record.value() or b""))
+            except ValidationError as exc:
+                if record.topic() == self._topics.submissions:
+                    log.warning("skipping bad submission %s (the scorer dead-letters it)", origin(record))
+                else:
+                    send_dead_letter(self._producer, self._topics, record, stage="sink", reason=str(exc))
+        self._write(batch)
+        self._producer.flush()
+
+    def _write(self, batch: _Batch) -> None:
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with Session(self._engine) as session, session.begin():
+                    write_submissions(session, batch.submissions)
+                    write_scores(session, batch.scores)
+                    write_failures(session, batch.failures)
+                log.info(
+                    "stored %d submissions, %d scores, %d failures",
+                    len(batch.submissions),
+                    len(batch.scores),
+                    len(batch.failures),
+                )
+                return
+            except OperationalError as exc:
+                if attempt == _WRITE_ATTEMPTS:
+                    raise ServiceUnavailable(f"PostgreSQL write failed {attempt} times: {exc}") from exc
+                log.warning("PostgreSQL write failed (attempt %d), retrying: %s", attempt, exc)
+                time.sleep(2**attempt * 0.25)

@@ -1,0 +1,1 @@
+"""Kafka plumbing: settings, topic admin, producers, the consumer, the embedded broker, dead letters."""

@@ -1,0 +1,42 @@
+"""Dead letters: a record a worker cannot process goes to [dead-letter] with the reason and its
+origin (`topic[partition]@offset`), in the event and in headers, before its offset is committed.
+"""
+
+import logging
+from uuid import UUID
+
+from confluent_kafka import Message
+
+from schemas.events import DeadLetterEvent
+from schemas.topics import Topics
+from stream.consumer import origin
+from stream.producer import EventProducer
+
+__all__ = ["send_dead_letter"]
+
+log = logging.getLogger(__name__)
+
+
+def send_dead_letter(
+    producer: EventProducer,
+    topics: Topics,
+    record: Message,
+    *,
+    stage: str,
+    reason: str,
+    submission_id: UUID | None = None,
+) -> None:
+    """Queue a dead letter for `record`; the caller's `flush` makes it durable."""
+    where = origin(record)
+    value = record.value() or b""
+    event = DeadLetterEvent(
+        submission_id=submission_id,
+        stage=stage,  # type: ignore[arg-type]
+        reason=reason[:2000],
+        origin=where,
+        payload=value.decode("utf-8", errors="replace"),
+    )
+    key = str(submission_id) if submission_id else where
+    headers = {"veritext-stage": stage, "veritext-reason": reason[:500], "veritext-origin": where}
+    producer.send(topics.dead_letter, key, event, headers)
+    log.warning("dead-lettered %s (submission %s): %s", where, submission_id, reason)

@@ -1,0 +1,45 @@
+"""The one shape every worker loop has: poll a batch, handle it (the handler returns only once
+its output is durable), then commit the batch's offsets. Signals only set the stop event.
+`stop_when_idle_s` lets tests and batch jobs run a loop until the topic is drained.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from confluent_kafka import Message
+
+from stream.consumer import EventConsumer
+
+__all__ = ["BatchHandler", "run_batches"]
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[list[Message]], None]
+
+
+def run_batches(
+    consumer: EventConsumer,
+    handle: BatchHandler,
+    *,
+    stop: threading.Event,
+    max_records: int,
+    max_wait_s: float,
+    stop_when_idle_s: float | None = None,
+) -> int:
+    """Run until `stop` is set (or idle long enough); returns the number of records handled."""
+    handled = 0
+    idle_since = time.monotonic()
+    with consumer:
+        while not stop.is_set():
+            records = consumer.poll_batch(max_records, max_wait_s)
+            if not records:
+                if stop_when_idle_s is not None and time.monotonic() - idle_since > stop_when_idle_s:
+                    break
+                continue
+            handle(records)
+            consumer.commit(records)
+            handled += len(records)
+            idle_since = time.monotonic()
+    return handled

