@@ -1,9 +1,10 @@
-"""Database settings, from `VERITEXT_DATABASE_*` variables (read by the composition root only)."""
+"""Sink and database settings, from `VERITEXT_SINK_*` and `VERITEXT_DATABASE_*` variables
+(read by the composition root only)."""
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DatabaseSettings", "sqlalchemy_url"]
+__all__ = ["DatabaseSettings", "SinkSettings", "sqlalchemy_url"]
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -20,3 +21,11 @@ class DatabaseSettings(BaseSettings):
     url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
     _normalise = field_validator("url")(sqlalchemy_url)
+
+
+class SinkSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VERITEXT_SINK_", frozen=True, extra="ignore")
+
+    group_id: str = "veritext-sink"
+    max_batch: int = 500
+    max_wait_ms: int = 200

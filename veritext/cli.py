@@ -119,7 +119,7 @@ def sink() -> None:
 
     def store() -> int:
         from sink.db import check_schema, make_engine
-        from sink.settings import DatabaseSettings
+        from sink.settings import DatabaseSettings, SinkSettings
         from sink.worker import SinkWorker
         from stream.admin import ensure_topics
         from stream.settings import KafkaSettings
@@ -128,7 +128,14 @@ def sink() -> None:
         ensure_topics(kafka)
         engine = make_engine(DatabaseSettings().url)
         check_schema(engine)
-        worker = SinkWorker(kafka, engine)
+        settings = SinkSettings()
+        worker = SinkWorker(
+            kafka,
+            engine,
+            group_id=settings.group_id,
+            max_batch=settings.max_batch,
+            max_wait_s=settings.max_wait_ms / 1000,
+        )
         _stop_on_signals(worker.stop)
         worker.run()
         return 0

@@ -12,7 +12,9 @@ from tests.doubles import FixedScoreDetector
 from tests.helpers import wait_until
 from tests.pipeline import count_rows, pipeline, status_of
 
-LEGACY_RESULT = re.compile(r"^Processed text: (?P<text>.*), \*\*probability generated text = (?P<p>[01]\.\d{3})\*\*$", re.S)
+LEGACY_RESULT = re.compile(
+    r"^Processed text: (?P<text>.*), \*\*probability generated text = (?P<p>[01]\.\d{3})\*\*$", re.S
+)
 
 
 def _events_in(kafka: KafkaSettings, topic: str) -> int:
@@ -96,7 +98,9 @@ def test_bad_input_gets_a_reason_and_writes_nothing(kafka, engine, path, body, s
 
 def test_malformed_json_and_unknown_ids(kafka, engine):
     with pipeline(kafka, engine, detector=None) as p:
-        answer = p.client.post("/v1/texts", content=b'{"text": "unterminated', headers={"content-type": "application/json"})
+        answer = p.client.post(
+            "/v1/texts", content=b'{"text": "unterminated', headers={"content-type": "application/json"}
+        )
         assert answer.status_code == 422 and answer.json()["detail"]
         assert p.client.get(f"/v1/texts/{uuid.uuid4()}").status_code == 404
         assert p.client.get("/v1/texts/not-a-uuid").status_code == 422

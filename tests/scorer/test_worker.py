@@ -1,0 +1,95 @@
+"""Scoring worker mechanics on a real broker, with the model replaced by a double:
+dead letters for undecodable records and for texts the detector fails on, and two scorers
+sharing the partitions of one consumer group."""
+
+import json
+import uuid
+
+from confluent_kafka import Consumer
+from confluent_kafka import Producer as RawProducer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent
+from scorer.worker import ScoringWorker
+from sink.models import Failure
+from stream.producer import EventProducer
+from tests.doubles import FixedScoreDetector
+from tests.helpers import running, wait_until
+from tests.pipeline import pipeline, status_of
+
+
+def _read_all(kafka, topic, model, expected, timeout_s=30.0):
+    consumer = Consumer(
+        {"bootstrap.servers": kafka.bootstrap, "group.id": f"read-{uuid.uuid4().hex}", "auto.offset.reset": "earliest"}
+    )
+    consumer.subscribe([topic])
+    events = []
+    try:
+        wait_until(
+            lambda: (
+                events.extend(
+                    model.model_validate_json(m.value()) for m in consumer.consume(100, 0.5) if m.error() is None
+                )
+                or len(events) >= expected
+            ),
+            timeout_s=timeout_s,
+        )
+    finally:
+        consumer.close()
+    return events
+
+
+def _submit(kafka, texts):
+    events = [SubmissionEvent(submission_id=uuid.uuid4(), text=t) for t in texts]
+    with EventProducer(kafka) as producer:
+        for e in events:
+            producer.send(kafka.topics.submissions, str(e.submission_id), e)
+        producer.flush()
+    return events
+
+
+def test_undecodable_record_is_dead_lettered_and_the_rest_scored(kafka, engine):
+    raw = RawProducer({"bootstrap.servers": kafka.bootstrap})
+    raw.produce(kafka.topics.submissions, key=b"bad", value=b"{not json")
+    raw.produce(kafka.topics.submissions, key=b"bad2", value=json.dumps({"submission_id": "x"}).encode())
+    raw.flush(10)
+    good = _submit(kafka, ["one good text", "another good text"])
+    with pipeline(kafka, engine, detector=FixedScoreDetector()) as p:
+        for e in good:
+            wait_until(lambda e=e: status_of(p.client, str(e.submission_id)) == "scored")
+        letters = _read_all(kafka, kafka.topics.dead_letter, DeadLetterEvent, expected=2)
+        assert {d.payload for d in letters} == {"{not json", '{"submission_id": "x"}'}
+        assert all(d.stage == "scorer" and d.origin.startswith(kafka.topics.submissions) for d in letters)
+        with Session(engine) as s:
+            wait_until(lambda: s.scalar(select(func.count()).select_from(Failure)) == 2)
+
+
+def test_a_text_the_detector_fails_on_fails_alone(kafka, engine):
+    events = _submit(kafka, ["fine 1", "poison", "fine 2", "fine 3"])
+    detector = FixedScoreDetector(fail_on=["poison"])
+    with pipeline(kafka, engine, detector=detector) as p:
+        statuses = {
+            e.text: wait_until(lambda e=e: (s := status_of(p.client, str(e.submission_id))) != "queued" and s)
+            for e in events
+        }
+        assert statuses == {"fine 1": "scored", "poison": "failed", "fine 2": "scored", "fine 3": "scored"}
+        poisoned = p.client.get(f"/v1/texts/{events[1].submission_id}").json()
+        assert "fail" in poisoned["failure"]
+
+
+def test_two_scorers_share_the_partitions_and_score_each_text_once(kafka):
+    first, second = FixedScoreDetector(), FixedScoreDetector()
+    group = f"{kafka.topic_prefix}-scorers"
+    with (
+        running(ScoringWorker(kafka, first, group_id=group, max_batch=4)),
+        running(ScoringWorker(kafka, second, group_id=group, max_batch=4)),
+    ):
+        warm = _submit(kafka, [f"warm-up {i}" for i in range(40)])  # both members join while these flow
+        wait_until(lambda: len(first.scored) + len(second.scored) >= len(warm), timeout_s=60)
+        events = _submit(kafka, [f"text number {i}" for i in range(200)])
+        scores = _read_all(kafka, kafka.topics.scores, ScoreEvent, expected=len(warm) + len(events), timeout_s=60)
+    assert {s.submission_id for s in scores} == {e.submission_id for e in warm + events}
+    late = [t for t in first.scored + second.scored if t.startswith("text number")]
+    assert sorted(late) == sorted(e.text for e in events), "after the group settled, each text was scored once"
+    assert first.scored and second.scored, "both scorers took a share"
