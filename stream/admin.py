@@ -31,9 +31,7 @@ def ensure_topics(settings: KafkaSettings, timeout_s: float = 15.0) -> None:
     try:
         existing = set(admin.list_topics(timeout=timeout_s).topics)
     except KafkaException as exc:
-        raise ServiceUnavailable(
-            f"Kafka at {settings.bootstrap} did not answer; is the broker running?"
-        ) from exc
+        raise ServiceUnavailable(f"Kafka at {settings.bootstrap} did not answer; is the broker running?") from exc
     missing = [t for t in settings.topics.all() if t not in existing]
     if not missing:
         return

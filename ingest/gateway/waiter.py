@@ -46,9 +46,7 @@ class ScoreWaiter:
         )
         try:
             partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-            ends = [
-                consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
-            ]
+            ends = [consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions]
         except (KafkaException, KeyError) as exc:
             consumer.close()
             raise ServiceUnavailable(f"cannot read topic {topic} at {self._kafka.bootstrap}: {exc}") from exc
