@@ -2,8 +2,9 @@
 
 A micro-batch closes at `max_batch` records or after `max_wait_ms`, whichever comes first
 (librdkafka's batch consume). The model runs in this thread; Kafka heartbeats run in
-librdkafka's own thread, so a long forward pass does not starve them (a batch must still finish
-within `max.poll.interval.ms`). Scores and dead letters are flushed (acknowledged by the broker)
+librdkafka's own thread, so a long forward pass does not starve them; a batch must still finish
+within the scorer's own `max.poll.interval.ms` (300 s by default, since a CPU batch can take ~45 s).
+Scores and dead letters are flushed (acknowledged by the broker)
 before the offsets are committed, so a crash redelivers and never loses; the sink's idempotent
 writes keep a redelivered score from becoming a second row.
 """
@@ -38,6 +39,7 @@ class ScoringWorker:
         group_id: str = "veritext-scorer",
         max_batch: int = 16,
         max_wait_s: float = 0.05,
+        max_poll_interval_ms: int = 300_000,
     ) -> None:
         self._kafka = kafka
         self._topics = kafka.topics
@@ -45,11 +47,12 @@ class ScoringWorker:
         self._group_id = group_id
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
+        self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms}
         self._producer = EventProducer(kafka)
         self.stop = threading.Event()
 
     def run(self, stop_when_idle_s: float | None = None) -> int:
-        consumer = EventConsumer(self._kafka, self._group_id, [self._topics.submissions])
+        consumer = EventConsumer(self._kafka, self._group_id, [self._topics.submissions], self._consumer_config)
         log.info(
             "scoring with %s@%s, batches of up to %d",
             self._detector.name,

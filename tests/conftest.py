@@ -87,3 +87,18 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def real_detector():
+    """The real packaged detector, loaded once per session (converted on the first run)."""
+    from scorer.detectors import load_detector
+    from scorer.settings import ScorerSettings
+
+    settings = ScorerSettings()
+    try:
+        detector = load_detector(settings.detector, cache_dir=settings.model_dir)
+    except Exception as exc:
+        unavailable(f"the packaged model ({exc})")
+    detector.warmup()
+    return detector

@@ -1,6 +1,7 @@
 """Helpers for tests: bounded waits instead of sleeps, workers in threads, data from shared/."""
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -8,8 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["SHARED_DATA", "read_texts", "running", "wait_until"]
+__all__ = ["LEGACY_RESULT", "SHARED_DATA", "read_texts", "running", "wait_until"]
 
+# The original `/predict` result string, with the probability to three decimals.
+LEGACY_RESULT = re.compile(
+    r"^Processed text: (?P<text>.*), \*\*probability generated text = (?P<p>[01]\.\d{3})\*\*$", re.S
+)
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

@@ -105,6 +105,7 @@ def scorer(
             group_id=settings.group_id,
             max_batch=settings.max_batch,
             max_wait_s=settings.max_wait_ms / 1000,
+            max_poll_interval_ms=settings.max_poll_interval_ms,
         )
         _stop_on_signals(worker.stop)
         worker.run()

@@ -1,6 +1,5 @@
 """The gateway through HTTP on real Kafka and PostgreSQL, with the model replaced by a double."""
 
-import re
 import uuid
 
 import pytest
@@ -9,12 +8,8 @@ from confluent_kafka import Consumer, TopicPartition
 from ingest.gateway import GatewaySettings
 from stream.settings import KafkaSettings
 from tests.doubles import FixedScoreDetector
-from tests.helpers import wait_until
+from tests.helpers import LEGACY_RESULT, wait_until
 from tests.pipeline import count_rows, pipeline, status_of
-
-LEGACY_RESULT = re.compile(
-    r"^Processed text: (?P<text>.*), \*\*probability generated text = (?P<p>[01]\.\d{3})\*\*$", re.S
-)
 
 
 def _events_in(kafka: KafkaSettings, topic: str) -> int:

@@ -1,0 +1,68 @@
+"""End to end with the real packaged model: 50 English and Russian texts through HTTP, each
+scored exactly once in PostgreSQL, statuses moving queued -> scored; and `/predict` answering the
+original format with the probability that was stored."""
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sink.models import Score, Submission
+from tests.helpers import LEGACY_RESULT, read_texts, wait_until
+from tests.pipeline import count_rows, pipeline, status_of
+
+pytestmark = pytest.mark.model
+
+
+def _texts() -> list[str]:
+    return (
+        read_texts("en/xsum.jsonl", "human", 7)
+        + read_texts("en/xsum.jsonl", "machine", 6)
+        + read_texts("en/writing.jsonl", "machine", 6)
+        + read_texts("en/squad.jsonl", "human", 6)
+        + read_texts("ru/ruatd_llama2.jsonl", "human", 7)
+        + read_texts("ru/ruatd_llama2.jsonl", "machine", 6)
+        + read_texts("ru/lenta_news_human.jsonl", "human", 6)
+        + read_texts("ru/llm_explainer_machine.jsonl", "machine", 6)
+    )
+
+
+def test_fifty_texts_scored_once_each_by_the_real_model(kafka, engine, real_detector):
+    texts = _texts()
+    assert len(texts) == 50
+    with pipeline(kafka, engine, detector=None) as p:  # accepted and logged, not yet scored
+        ids = []
+        for text in texts:
+            answer = p.client.post("/v1/texts", json={"text": text})
+            assert answer.status_code == 202, answer.text
+            ids.append(answer.json()["submission_id"])
+        wait_until(lambda: all(status_of(p.client, i) == "queued" for i in ids), timeout_s=60)
+    with pipeline(kafka, engine, detector=real_detector) as p:
+        wait_until(lambda: count_rows(engine) == (50, 50), timeout_s=600, interval_s=1, what="50 scores")
+        assert all(status_of(p.client, i) == "scored" for i in ids)
+        view = p.client.get(f"/v1/texts/{ids[0]}").json()
+        assert [s["detector_version"] for s in view["scores"]] == [real_detector.version]
+    with Session(engine) as s:
+        assert s.scalar(select(func.count(func.distinct(Score.submission_id)))) == 50
+        probabilities = s.scalars(select(Score.probability)).all()
+    assert all(0.0 <= q <= 1.0 for q in probabilities)
+    assert len(set(probabilities)) > 40, "real scores differ from text to text"
+
+
+def test_predict_answers_the_original_format_with_the_stored_probability(kafka, engine, real_detector):
+    text = read_texts("en/xsum.jsonl", "machine", 1)[0]
+    with pipeline(kafka, engine, detector=real_detector) as p:
+        answer = p.client.post("/predict", json={"text": text})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        match = LEGACY_RESULT.match(body["result"])
+        assert match and match["text"] == text and body["text"] == text
+
+        def stored() -> float | None:
+            with Session(engine) as s:
+                return s.scalar(
+                    select(Score.probability)
+                    .join(Submission, Submission.id == Score.submission_id)
+                    .where(Submission.text == text)
+                )
+
+        assert f"{wait_until(stored):.3f}" == match["p"]
