@@ -56,6 +56,8 @@ class ScoreView(BaseModel):
     probability: float
     label: Label
     n_tokens: int
+    lang: str | None = None
+    too_short: bool = False
     scored_at: datetime
 
 

@@ -46,6 +46,9 @@ class SubmissionEvent(_Event):
     lang: str | None = Field(default=None, max_length=16)
     external_id: str | None = Field(default=None, max_length=256)
     source: Source = "http"
+    batch_id: UUID | None = Field(default=None, description="the bulk ingest run that carried it")
+    correlation_id: str | None = Field(default=None, max_length=256, description="the caller's RPC correlation id")
+    reply_to: str | None = Field(default=None, max_length=256, description="where a legacy client awaits the answer")
     submitted_at: datetime = Field(default_factory=utcnow)
 
 
@@ -58,6 +61,8 @@ class ScoreEvent(_Event):
     probability: float = Field(ge=0.0, le=1.0)
     label: Label
     n_tokens: int = Field(ge=0)
+    lang: str | None = Field(default=None, max_length=16, description="the language the detector found")
+    too_short: bool = Field(default=False, description="too few tokens to judge: the probability is the prior")
     latency_ms: float = Field(ge=0.0, description="model time of the batch this text was scored in")
     submitted_at: datetime
     scored_at: datetime = Field(default_factory=utcnow)

@@ -88,6 +88,8 @@ class ScoringWorker:
                     probability=verdict.probability,
                     label=verdict.label,
                     n_tokens=verdict.n_tokens,
+                    lang=verdict.lang,
+                    too_short=verdict.too_short,
                     latency_ms=latency_ms,
                     submitted_at=event.submitted_at,
                 )

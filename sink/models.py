@@ -6,7 +6,7 @@ topics are consumed independently, so a score may be stored before its submissio
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, Float, Integer, String, Text, func
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Failure", "Score", "Submission"]
@@ -25,6 +25,8 @@ class Submission(Base):
     lang: Mapped[str | None] = mapped_column(String(16))
     external_id: Mapped[str | None] = mapped_column(String(256), index=True)
     source: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[UUID | None] = mapped_column(index=True)
+    correlation_id: Mapped[str | None] = mapped_column(String(256))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -38,6 +40,8 @@ class Score(Base):
     probability: Mapped[float] = mapped_column(Float)
     label: Mapped[str] = mapped_column(String(16))
     n_tokens: Mapped[int] = mapped_column(Integer)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    too_short: Mapped[bool] = mapped_column(Boolean, server_default=false())
     latency_ms: Mapped[float] = mapped_column(Float)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -48,6 +48,8 @@ class SqlSubmissionStore:
                     probability=s.probability,
                     label=s.label,  # type: ignore[arg-type]
                     n_tokens=s.n_tokens,
+                    lang=s.lang,
+                    too_short=s.too_short,
                     scored_at=s.scored_at,
                 )
                 for s in scores

@@ -30,6 +30,8 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> No
             "lang": e.lang,
             "external_id": e.external_id,
             "source": e.source,
+            "batch_id": e.batch_id,
+            "correlation_id": e.correlation_id,
             "submitted_at": e.submitted_at,
         }
         for e in events

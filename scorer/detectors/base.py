@@ -22,6 +22,8 @@ class Verdict:
     probability: float  # probability that a machine wrote the text, in [0, 1]
     label: Label  # the label at the detector's operating point
     n_tokens: int  # tokens the model actually read
+    lang: str | None = None  # the language the detector found ("en", "ru", "other")
+    too_short: bool = False  # too few tokens to judge; the probability is the prior
 
 
 class Detector(Protocol):
