@@ -53,7 +53,8 @@ def load_texts(n: int, words: int) -> list[str]:
 
 
 def bare_throughput(texts: list[str], batch: int) -> dict[str, float]:
-    detector = load_detector(ScorerSettings().detector, cache_dir=ScorerSettings().model_dir)
+    settings = ScorerSettings()
+    detector = load_detector(settings.detector, cache_dir=settings.model_dir, options=settings.detector_options())
     detector.warmup()
     started, tokens = time.perf_counter(), 0
     for i in range(0, len(texts), batch):

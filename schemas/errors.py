@@ -5,7 +5,8 @@
      ├── ServiceUnavailable   Kafka, PostgreSQL or RabbitMQ cannot be reached
      ├── SchemaBehindError    the database schema is older than the code (run the migrations)
      ├── DeliveryError        the broker refused or timed out a write
-     └── DetectorError        a detector could not load or score
+     ├── DetectorError        a detector could not load or score
+     └── InputError           a file or argument the user gave is malformed
 
 The CLI turns any of them into one red line and exit code 1.
 """
@@ -14,6 +15,7 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "DetectorError",
+    "InputError",
     "SchemaBehindError",
     "ServiceUnavailable",
     "VeritextError",
@@ -42,3 +44,7 @@ class DeliveryError(VeritextError):
 
 class DetectorError(VeritextError):
     """A detector failed to load or to score a batch."""
+
+
+class InputError(VeritextError):
+    """A file or an argument the user gave cannot be used as it is."""

@@ -1,9 +1,12 @@
 """Scorer settings, from `VERITEXT_SCORER_*` variables (read by the composition root only)."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scorer.detectors.registry import DetectorOptions
 
 __all__ = ["ScorerSettings"]
 
@@ -11,7 +14,13 @@ __all__ = ["ScorerSettings"]
 class ScorerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_SCORER_", frozen=True, extra="ignore")
 
-    detector: str = "fast-detectgpt"  # NAME, NAME@VERSION, or module:factory for a plug-in
+    detector: str = "likelihood"  # NAME, NAME@VERSION, or module:factory for a plug-in
+    # what the likelihood detectors read with (scorer/detectors/registry.py DetectorOptions)
+    model: str = "packaged"  # the packaged gemma-3-270m, or a Hugging Face model id / local folder
+    performer_model: str | None = None  # a second model sharing the tokenizer: Binoculars features
+    calibration: Path | None = None  # an artifact from `veritext train-calibration`; None: the committed one
+    device: str | None = None  # "cpu", "cuda", "cuda:1"; None: CUDA when available
+    head_precision: Literal["auto", "fp32", "bf16"] = "auto"
     group_id: str = "veritext-scorer"
     max_batch: int = Field(default=16, ge=1, le=512)
     max_wait_ms: int = Field(default=50, ge=1)
@@ -19,3 +28,12 @@ class ScorerSettings(BaseSettings):
     # assignment: a joining scorer waits only until the busy one finishes its batch (measured on Tansu).
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
     model_dir: Path = Path("~/.cache/veritext/models").expanduser()
+
+    def detector_options(self, **overrides: object) -> DetectorOptions:
+        return DetectorOptions(
+            model=self.model,
+            performer=self.performer_model,
+            calibration=self.calibration,
+            device=self.device,
+            head_precision=self.head_precision,
+        ).replace(**overrides)

@@ -97,7 +97,7 @@ def real_detector():
 
     settings = ScorerSettings()
     try:
-        detector = load_detector(settings.detector, cache_dir=settings.model_dir)
+        detector = load_detector(settings.detector, cache_dir=settings.model_dir, options=settings.detector_options())
     except Exception as exc:
         unavailable(f"the packaged model ({exc})")
     detector.warmup()

@@ -3,14 +3,16 @@
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from schemas.errors import VeritextError
+from schemas.errors import InputError, VeritextError
 
 __all__ = ["app", "main"]
 
@@ -97,7 +99,9 @@ def scorer(
         settings = ScorerSettings()
         kafka = KafkaSettings()
         ensure_topics(kafka)
-        model = load_detector(detector or settings.detector, cache_dir=settings.model_dir)
+        model = load_detector(
+            detector or settings.detector, cache_dir=settings.model_dir, options=settings.detector_options()
+        )
         model.warmup()
         worker = ScoringWorker(
             kafka,
@@ -147,10 +151,127 @@ def sink() -> None:
 @app.command()
 def detectors() -> None:
     """List the available detectors as NAME@VERSION, the live default first."""
-    from scorer.detectors import available_detectors
 
-    for name in available_detectors():
-        typer.echo(name)
+    def show() -> None:
+        from scorer.detectors import available_detectors
+        from scorer.settings import ScorerSettings
+
+        for name in available_detectors(ScorerSettings().detector_options()):
+            typer.echo(name)
+
+    _run(show)
+
+
+_SHARED_DATA = Path("../shared/data")
+_STATS_CACHE = Path("~/.cache/veritext/stats")
+
+
+@app.command("train-calibration")
+def train_calibration(
+    data: Annotated[list[Path] | None, typer.Argument(help="JSONL files or folders; default ../shared/data")] = None,
+    output: Annotated[Path | None, typer.Option(help="the artifact; default: the committed one")] = None,
+    train_per_cell: Annotated[int, typer.Option(min=10, help="training texts per language/domain/label")] = 200,
+    validation_per_cell: Annotated[int, typer.Option(min=10, help="validation texts per cell")] = 100,
+    min_tokens: Annotated[int, typer.Option(min=2, help="fewer tokens than this: too short to judge")] = 24,
+    stats_cache: Annotated[Path, typer.Option(help="where measured statistics are kept")] = _STATS_CACHE,
+) -> None:
+    """Fit the detector's calibration on the training split and write the versioned artifact."""
+
+    def fit() -> None:
+        from scorer.calibration.train import train_calibration as train
+        from scorer.detectors.registry import PACKAGED_CALIBRATION
+        from scorer.settings import ScorerSettings
+
+        settings = ScorerSettings()
+        if output is None and settings.model != "packaged":
+            raise InputError("name the artifact with --output when the model is not the packaged one")
+        target = output or PACKAGED_CALIBRATION
+        calibration = train(
+            data or [_SHARED_DATA],
+            output=target,
+            options=settings.detector_options(stats_cache=stats_cache.expanduser()),
+            model_dir=settings.model_dir,
+            train_per_cell=train_per_cell,
+            validation_per_cell=validation_per_cell,
+            min_tokens=min_tokens,
+            console=console,
+        )
+        for lang, fitted in calibration.languages.items():
+            console.print(f"{lang}: threshold {fitted.threshold:.3f}, validation {fitted.validation}")
+        console.print(f"held-out generators (AUROC): {calibration.generalisation}")
+        console.print(f"wrote {target} (data sha256 {calibration.data_sha256[:12]})")
+
+    _run(fit)
+
+
+@app.command("eval")
+def evaluate(
+    data: Annotated[list[Path], typer.Argument(help="JSONL files or folders of labelled texts")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the metrics as JSON here")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="write the metrics as a markdown table here")] = None,
+    scores: Annotated[Path | None, typer.Option(help="write one CSV row per text here")] = None,
+    by: Annotated[str, typer.Option(help="comma-separated fields to break the metrics down by")] = "lang",
+    detector: Annotated[str | None, typer.Option(help="NAME[@VERSION]; default VERITEXT_SCORER_DETECTOR")] = None,
+    split: Annotated[str | None, typer.Option(help="only this split of the data: train, validation, test")] = None,
+    per_cell: Annotated[int | None, typer.Option(min=1, help="at most this many texts per lang/domain/label")] = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    stats_cache: Annotated[Path, typer.Option(help="where measured statistics are kept")] = _STATS_CACHE,
+) -> None:
+    """Score labelled texts in-process and print AUROC, TPR at 1%/5% FPR, F1, ECE and Brier."""
+
+    def run_eval() -> None:
+        from scorer.calibration.evaluate import (
+            GROUP_FIELDS,
+            report,
+            report_json,
+            report_markdown,
+            report_table,
+            score_records,
+            write_scores,
+        )
+        from scorer.calibration.train import progress_bar
+        from scorer.detectors import load_detector
+        from scorer.settings import ScorerSettings
+
+        fields = [f.strip() for f in by.split(",") if f.strip()]
+        if unknown := set(fields) - set(GROUP_FIELDS):
+            raise InputError(f"--by accepts {', '.join(GROUP_FIELDS)}, not {', '.join(sorted(unknown))}")
+        records = _labelled(data, split, per_cell)
+        settings = ScorerSettings()
+        options = settings.detector_options(stats_cache=stats_cache.expanduser())
+        model = load_detector(detector or settings.detector, cache_dir=settings.model_dir, options=options)
+        with progress_bar(console) as progress:
+            task = progress.add_task("scoring", total=len(records))
+            rows = score_records(model, records, batch_size, lambda n: progress.advance(task, n))
+        result = report(model, rows, fields)
+        Console(width=None if sys.stdout.isatty() else 160).print(report_table(result))
+        if json_out:
+            json_out.write_text(report_json(result) + "\n", encoding="utf-8")
+        if markdown:
+            markdown.write_text(report_markdown(result), encoding="utf-8")
+        if scores:
+            write_scores(rows, scores)
+
+    _run(run_eval)
+
+
+def _labelled(paths: list[Path], split: str | None, per_cell: int | None):
+    from scorer.calibration.dataset import read_labelled, sample, split_of
+
+    if split not in (None, "train", "validation", "test"):
+        raise InputError(f"--split must be train, validation or test, not {split!r}")
+    try:
+        records = list(read_labelled(paths))
+    except (OSError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    if per_cell is not None:
+        splits = [split] if split else ["train", "validation", "test"]
+        records = [r for s in splits for r in sample(records, s, per_cell)]  # type: ignore[arg-type]
+    elif split:
+        records = [r for r in records if split_of(r) == split]
+    if not records:
+        raise InputError("no labelled texts to evaluate")
+    return records
 
 
 def main() -> None:

