@@ -22,10 +22,16 @@ __all__ = ["DEFAULT_DETECTOR", "available_detectors", "load_detector"]
 DEFAULT_DETECTOR = "fast-detectgpt"
 
 
-def _fast_detectgpt(cache_dir: Path, version: str) -> Detector:
-    from scorer.detectors.fast_detectgpt import DEFAULT_VERSION, FastDetectGPT
+def _fast_detectgpt_versions() -> list[str]:
+    from scorer.detectors.fast_detectgpt import DEFAULT_VERSION
 
-    _check_version("fast-detectgpt", version, [DEFAULT_VERSION])  # before the slow model load
+    return [DEFAULT_VERSION]
+
+
+def _fast_detectgpt(cache_dir: Path, version: str) -> Detector:
+    from scorer.detectors.fast_detectgpt import FastDetectGPT
+
+    _check_version("fast-detectgpt", version, _fast_detectgpt_versions())  # before the slow model load
     return FastDetectGPT.load(cache_dir)
 
 
@@ -33,11 +39,17 @@ def _fast_detectgpt(cache_dir: Path, version: str) -> Detector:
 _FACTORIES: MappingProxyType[str, Callable[[Path, str], Detector]] = MappingProxyType(
     {"fast-detectgpt": _fast_detectgpt}
 )
+# name -> the versions its factory builds, the default first
+_VERSIONS: MappingProxyType[str, Callable[[], list[str]]] = MappingProxyType(
+    {"fast-detectgpt": _fast_detectgpt_versions}
+)
 
 
-def available_detectors() -> list[str]:
-    """The names `load_detector` accepts."""
-    return sorted(_FACTORIES)
+def available_detectors(default: str = DEFAULT_DETECTOR) -> list[str]:
+    """Every `NAME@VERSION` that `load_detector` accepts, the ones `default` names first."""
+    specs = [f"{name}@{version}" for name in sorted(_FACTORIES) for version in _VERSIONS[name]()]
+    name, at, _ = default.partition("@")
+    return sorted(specs, key=lambda spec: spec != default if at else not spec.startswith(f"{name}@"))
 
 
 def load_detector(spec: str = DEFAULT_DETECTOR, *, cache_dir: Path) -> Detector:
@@ -47,7 +59,7 @@ def load_detector(spec: str = DEFAULT_DETECTOR, *, cache_dir: Path) -> Detector:
     name, _, version = spec.strip().partition("@")
     factory = _FACTORIES.get(name)
     if factory is None:
-        raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(available_detectors())}")
+        raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(sorted(_FACTORIES))}")
     return factory(cache_dir, version)
 
 
