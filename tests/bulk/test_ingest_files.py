@@ -16,7 +16,7 @@ from tests.helpers import wait_until
 from tests.pipeline import pipeline
 
 MAX_CHARS = 500
-GOOD = [f"Text number {i}: a short paragraph, with a comma and \"quotes\", ёжик {i}." for i in range(12)]
+GOOD = [f'Text number {i}: a short paragraph, with a comma and "quotes", ёжик {i}.' for i in range(12)]
 GOOD[5] += "\nIt goes on for a second line."  # a quoted CSV field spanning two lines
 TOO_LONG = "x" * (MAX_CHARS + 1)
 
@@ -31,7 +31,8 @@ def _jsonl(tmp: Path) -> tuple[Path, list[str], dict[int, str]]:
     lines.insert(12, json.dumps({"text": "no id here"}))  # line 13
     path = tmp / "texts.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path, ["--id-field", "id"], {3: "not valid JSON", 5: "no 'text' field", 9: "is empty", 11: "maximum is 500", 13: "no 'id' value"}
+    bad = {3: "not valid JSON", 5: "no 'text' field", 9: "is empty", 11: "maximum is 500", 13: "no 'id' value"}
+    return path, ["--id-field", "id"], bad
 
 
 def _csv(tmp: Path) -> tuple[Path, list[str], dict[int, str]]:
@@ -44,7 +45,8 @@ def _csv(tmp: Path) -> tuple[Path, list[str], dict[int, str]]:
     rows.insert(8, f"doc-z,{TOO_LONG}".encode())  # line 9
     path = tmp / "texts.csv"
     path.write_bytes(b"\xef\xbb\xbf" + b"\r\n".join(rows) + b"\r\n")  # a BOM, as spreadsheets write it
-    return path, ["--id-field", "id"], {3: "3 fields where the header has 2", 5: "not valid UTF-8", 7: "is empty", 9: "maximum is 500"}
+    bad = {3: "3 fields where the header has 2", 5: "not valid UTF-8", 7: "is empty", 9: "maximum is 500"}
+    return path, ["--id-field", "id"], bad
 
 
 def _parquet(tmp: Path) -> tuple[Path, list[str], dict[int, str]]:
