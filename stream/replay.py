@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PROBE_TIMEOUT_S = 3.0
+_POLL_S = 0.05  # `consume` waits this long for a full set of records: keep it short, the reader is waiting
 _STALL_TIMEOUT_S = 30.0
 
 
@@ -69,6 +70,7 @@ def _consumer(settings: KafkaSettings, group_id: str | None) -> Consumer:
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "enable.partition.eof": True,  # the end of a partition whose last offsets hold no record
+            "fetch.wait.max.ms": 50,  # a fetch at the end would hold a re-assigned partition back for 500 ms
             "auto.offset.reset": "earliest",
         }
     )
@@ -87,7 +89,7 @@ def plan_replay(settings: KafkaSettings, topic: str, since: datetime, timeout_s:
             p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout_s, cached=False) for p in partitions
         }
         found = consumer.offsets_for_times([TopicPartition(topic, p, since_ms) for p in partitions], timeout_s)
-        starts = {tp.partition: tp.offset for tp in found}
+        starts = {tp.partition: tp.offset if tp.error is None else marks[tp.partition][0] for tp in found}
         held = {p: low for p, (low, high) in marks.items() if high > low}
         heads = _probe(consumer, topic, held)
         tails = _probe(consumer, topic, {p: marks[p][1] - 1 for p in held})
@@ -113,12 +115,12 @@ def _probe(consumer: Consumer, topic: str, offsets: dict[int, int]) -> dict[int,
     found: dict[int, list[Message]] = {}
     deadline = time.monotonic() + _PROBE_TIMEOUT_S
     while len(found) < len(offsets) and time.monotonic() < deadline:
-        for record in consumer.consume(1000, 0.2):
+        for record in consumer.consume(1000, _POLL_S):
             if record.error() is None:
                 found.setdefault(record.partition(), []).append(record)
             elif record.error().code() == KafkaError._PARTITION_EOF:
                 found.setdefault(record.partition(), [])
-    for record in consumer.consume(1000, 0.1):  # the rest of a batch fetched in the same response
+    for record in consumer.consume(1000, 0):  # the rest of a batch fetched in the same response
         if record.error() is None:
             found.setdefault(record.partition(), []).append(record)
     consumer.unassign()
@@ -163,7 +165,7 @@ def read_plan(settings: KafkaSettings, plan: ReplayPlan, group_id: str | None = 
         consumer.assign([TopicPartition(plan.topic, s.partition, s.start) for s in plan.spans if s.partition in todo])
         last_record = time.monotonic()
         while todo:
-            records = consumer.consume(500, 0.5)
+            records = consumer.consume(500, _POLL_S)
             for record in records:
                 error = record.error()
                 if error is not None:

@@ -9,15 +9,18 @@ which keeps the texts (only what the sink had stored when the replay started).
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
+from confluent_kafka import Message
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from schemas.events import SubmissionEvent
-from scorer.detectors import load_detector
+from scorer.detectors import Detector, load_detector
 from scorer.rescore import RescoreCounts, Rescorer
 from scorer.settings import ScorerSettings
 from sink.db import check_schema, make_engine
@@ -29,9 +32,17 @@ from stream.producer import EventProducer
 from stream.replay import missing_window, plan_replay, read_plan
 from stream.settings import KafkaSettings
 
-__all__ = ["run_replay"]
+__all__ = ["ReplayResult", "replay_window", "run_replay"]
 
 Offer = tuple[SubmissionEvent | None, str, bytes]  # None: a record that is not a submission
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    detector: str
+    source: str  # where the texts were read from
+    counts: RescoreCounts
+    elapsed_s: float
 
 
 def run_replay(
@@ -49,6 +60,24 @@ def run_replay(
     ensure_topics(kafka)
     detector = load_detector(detector_spec, cache_dir=scorer.model_dir)
     detector.warmup()
+    result = replay_window(
+        kafka, engine, detector, since=since, until=until, max_batch=max_batch or scorer.max_batch, console=console
+    )
+    out.print(_summary(result))
+    return 0
+
+
+def replay_window(
+    kafka: KafkaSettings,
+    engine: Engine,
+    detector: Detector,
+    *,
+    since: datetime,
+    until: datetime | None,
+    max_batch: int,
+    console: Console,
+) -> ReplayResult:
+    """Re-score the window with `detector`: from the topic, or from the log when the topic lost it."""
     topic = kafka.topics.submissions
     plan = plan_replay(kafka, topic, since)
     logged = window_stats(engine, since, until)
@@ -58,18 +87,12 @@ def run_replay(
     else:
         console.print(f"[yellow]The topic no longer holds the window: {gap}.[/] Re-scoring from the PostgreSQL log.")
         source, total, offers = "PostgreSQL log", logged.count, _from_log(iter_window(engine, since, until))
+    name = f"{detector.name}@{detector.version}"
     started = time.monotonic()
     with EventProducer(kafka) as producer:
-        rescorer = Rescorer(
-            detector,
-            producer,
-            kafka.topics,
-            since=since,
-            until=until,
-            max_batch=max_batch or scorer.max_batch,
-        )
+        rescorer = Rescorer(detector, producer, kafka.topics, since=since, until=until, max_batch=max_batch)
         with Progress(
-            TextColumn(f"[bold]replaying with {detector.name}@{detector.version}"),
+            TextColumn(f"[bold]replaying with {name}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[scored]:,} scored, {task.fields[failed]:,} failed"),
@@ -81,15 +104,13 @@ def run_replay(
             for event, where, payload in offers:
                 if event is not None:
                     rescorer.offer(event, where, payload)
-                counts = rescorer.counts
-                progress.update(task, advance=1, scored=counts.scored, failed=counts.failed)
+                progress.update(task, advance=1, scored=rescorer.counts.scored, failed=rescorer.counts.failed)
             counts = rescorer.finish()
             progress.update(task, scored=counts.scored, failed=counts.failed)
-    out.print(_summary(f"{detector.name}@{detector.version}", source, counts, time.monotonic() - started))
-    return 0
+    return ReplayResult(name, source, counts, time.monotonic() - started)
 
 
-def _from_topic(records: Iterator) -> Iterator[Offer]:
+def _from_topic(records: Iterator[Message]) -> Iterator[Offer]:
     for record in records:
         payload = record.value() or b""
         try:
@@ -103,11 +124,12 @@ def _from_log(events: Iterator[SubmissionEvent]) -> Iterator[Offer]:
         yield event, f"postgres:submissions/{event.submission_id}", event.model_dump_json().encode()
 
 
-def _summary(detector: str, source: str, counts: RescoreCounts, elapsed_s: float) -> Table:
+def _summary(result: ReplayResult) -> Table:
     table = Table(title="replay summary", show_header=False)
+    counts, elapsed_s = result.counts, result.elapsed_s
     rows = [
-        ("detector", detector),
-        ("read from", source),
+        ("detector", result.detector),
+        ("read from", result.source),
         ("in the window", f"{counts.in_window:,}"),
         ("scored", f"{counts.scored:,}"),
         ("failed", f"{counts.failed:,}"),

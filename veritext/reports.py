@@ -16,7 +16,8 @@ def _when(progress: BatchProgress) -> str:
 def batches_table(batches: list[BatchProgress]) -> Table:
     table = Table(title="batches")
     numbers = ("submitted", "scored", "failed", "rejected", "duplicates")
-    for column in ("batch", "status", *numbers, "created (UTC)", "name"):
+    table.add_column("batch", no_wrap=True, min_width=36)
+    for column in ("status", *numbers, "created (UTC)", "name"):
         table.add_column(column, justify="right" if column in numbers else "left")
     for b in batches:
         table.add_row(
