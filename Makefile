@@ -27,6 +27,9 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/pipeline_bench.py
+	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/replay_bench.py
+	$(BIN)/python bench/replay_bench.py --detector tests.doubles:slow_fixed --texts 320
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemas.events import Label
 
 __all__ = [
+    "BatchAccepted",
+    "BatchProgress",
+    "BatchStatus",
+    "LineReject",
     "PredictRequest",
     "PredictResponse",
     "PredictionsRequest",
@@ -21,6 +25,7 @@ __all__ = [
 ]
 
 SubmissionStatus = Literal["queued", "scored", "failed"]
+BatchStatus = Literal["ingesting", "scoring", "scored"]
 
 
 def _not_blank(text: str) -> str:
@@ -97,3 +102,35 @@ class PredictionsResponse(BaseModel):
     probability: float
     label: Label
     detector_version: str
+
+
+class LineReject(BaseModel):
+    """One input line (or row, or file) that was not accepted, and why."""
+
+    line: int = Field(description="1-based line number in the body or file (row number for Parquet)")
+    reason: str
+
+
+class BatchAccepted(BaseModel):
+    """The answer to `POST /v1/batches`: every accepted line is durable in the topic."""
+
+    batch_id: UUID
+    accepted: int
+    rejected: int
+    rejects: list[LineReject] = Field(description="the rejected lines, the first 1000 of them")
+    href: str
+
+
+class BatchProgress(BaseModel):
+    """Where a batch stands: `submitted` texts went to the topic; each is then scored or failed."""
+
+    batch_id: UUID
+    name: str = Field(description="the file it was read from, or `POST /v1/batches`")
+    status: BatchStatus = Field(description="ingesting (still writing), scoring, or scored (every text has a result)")
+    submitted: int
+    scored: int
+    failed: int
+    rejected: int
+    duplicates: int = Field(description="texts skipped by `--dedupe` because the log already had them")
+    created_at: datetime | None
+    finished_at: datetime | None = Field(description="when the ingest finished writing")

@@ -4,6 +4,7 @@ and a dead letter (anything a worker could not process, with the reason and wher
 Every event carries the submission id, so each consumer can be idempotent, and a schema version.
 """
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
@@ -18,6 +19,7 @@ __all__ = [
     "ScoreEvent",
     "Source",
     "SubmissionEvent",
+    "content_hash",
     "utcnow",
 ]
 
@@ -30,6 +32,11 @@ Source = Literal["http", "predict", "bulk", "rabbitmq", "replay"]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def content_hash(text: str) -> str:
+    """The sha256 of a text (hex), as the log stores it: what `--dedupe` and exports compare."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class _Event(BaseModel):
@@ -63,6 +70,7 @@ class ScoreEvent(_Event):
     n_tokens: int = Field(ge=0)
     lang: str | None = Field(default=None, max_length=16, description="the language the detector found")
     too_short: bool = Field(default=False, description="too few tokens to judge: the probability is the prior")
+    replayed: bool = Field(default=False, description="produced by a replay, not by the live scorer")
     latency_ms: float = Field(ge=0.0, description="model time of the batch this text was scored in")
     submitted_at: datetime
     scored_at: datetime = Field(default_factory=utcnow)

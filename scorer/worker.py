@@ -11,15 +11,14 @@ writes keep a redelivered score from becoming a second row.
 
 import logging
 import threading
-import time
 
 from confluent_kafka import Message
 from pydantic import ValidationError
 
-from schemas.events import ScoreEvent, SubmissionEvent
+from schemas.events import SubmissionEvent
 from scorer.detectors.base import Detector
-from scorer.isolate import score_isolating
-from stream.consumer import EventConsumer
+from scorer.scoring import Job, score_jobs
+from stream.consumer import EventConsumer, origin
 from stream.dead_letter import send_dead_letter
 from stream.loop import run_batches
 from stream.producer import EventProducer
@@ -70,38 +69,13 @@ class ScoringWorker:
             )
 
     def _handle(self, records: list[Message]) -> None:
-        pending: list[tuple[Message, SubmissionEvent]] = []
+        jobs: list[Job] = []
         for record in records:
             try:
-                pending.append((record, SubmissionEvent.model_validate_json(record.value() or b"")))
+                event = SubmissionEvent.model_validate_json(record.value() or b"")
             except ValidationError as exc:
                 send_dead_letter(self._producer, self._topics, record, stage="scorer", reason=str(exc))
-        if pending:
-            started = time.perf_counter()
-            scored, failed = score_isolating(self._detector, pending, [e.text for _, e in pending])
-            latency_ms = (time.perf_counter() - started) * 1000
-            for (_, event), verdict in scored:
-                score = ScoreEvent(
-                    submission_id=event.submission_id,
-                    detector_name=self._detector.name,
-                    detector_version=self._detector.version,
-                    probability=verdict.probability,
-                    label=verdict.label,
-                    n_tokens=verdict.n_tokens,
-                    lang=verdict.lang,
-                    too_short=verdict.too_short,
-                    latency_ms=latency_ms,
-                    submitted_at=event.submitted_at,
-                )
-                self._producer.send(self._topics.scores, str(event.submission_id), score)
-            for (record, event), reason in failed:
-                send_dead_letter(
-                    self._producer,
-                    self._topics,
-                    record,
-                    stage="scorer",
-                    reason=reason,
-                    submission_id=event.submission_id,
-                )
-            log.info("scored %d texts in %.0f ms (%d failed)", len(scored), latency_ms, len(failed))
+                continue
+            jobs.append(Job(event, origin(record), record.value() or b""))
+        score_jobs(self._detector, jobs, self._producer, self._topics)
         self._producer.flush()

@@ -1,6 +1,9 @@
 """The PostgreSQL log, as SQLAlchemy 2 models: one row per submission, one per (submission,
 detector version) score, one per failed record. Scores carry no foreign key on purpose: the two
 topics are consumed independently, so a score may be stored before its submission.
+
+`batches` is the one table not built from the topics: the bulk ingest's own ledger (how many
+events each run wrote, and whether it finished), which turns counts into progress.
 """
 
 from datetime import datetime
@@ -9,7 +12,7 @@ from uuid import UUID
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Failure", "Score", "Submission"]
+__all__ = ["Base", "Batch", "Failure", "Score", "Submission"]
 
 
 class Base(DeclarativeBase):
@@ -56,3 +59,15 @@ class Failure(Base):
     stage: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)  # the file it was read from, or `POST /v1/batches`
+    submitted: Mapped[int] = mapped_column(Integer, server_default="0")  # events the broker acknowledged
+    rejected: Mapped[int] = mapped_column(Integer, server_default="0")
+    duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

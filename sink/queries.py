@@ -1,5 +1,7 @@
-"""Reads of the PostgreSQL log, for the gateway's `GET /v1/texts/{id}` (injected by the CLI)."""
+"""Reads of the PostgreSQL log, for the gateway's `GET /v1/texts/{id}` and for bulk ingest's
+`--dedupe` (injected by the CLI)."""
 
+from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import Engine, select
@@ -9,7 +11,7 @@ from schemas.api import ScoreView, SubmissionView
 from sink.db import ping
 from sink.models import Failure, Score, Submission
 
-__all__ = ["SqlSubmissionStore"]
+__all__ = ["SqlHashIndex", "SqlSubmissionStore"]
 
 
 class SqlSubmissionStore:
@@ -56,3 +58,19 @@ class SqlSubmissionStore:
             ],
             failure=failure,
         )
+
+
+class SqlHashIndex:
+    """Which texts the log already holds, by content hash."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def known_hashes(self, hashes: Collection[str]) -> set[str]:
+        if not hashes:
+            return set()
+        with Session(self._engine) as session:
+            found = session.scalars(
+                select(Submission.content_hash).where(Submission.content_hash.in_(list(hashes))).distinct()
+            )
+            return set(found)

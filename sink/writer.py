@@ -5,20 +5,15 @@ redelivered event a no-op, so the log never holds a second row for one submissio
 score for one (submission, detector version). The first stored score wins.
 """
 
-import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent
+from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent, content_hash
 from sink.models import Failure, Score, Submission
 
-__all__ = ["content_hash", "write_failures", "write_scores", "write_submissions"]
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+__all__ = ["write_failures", "write_scores", "write_submissions"]
 
 
 def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> None:

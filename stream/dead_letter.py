@@ -1,5 +1,6 @@
 """Dead letters: a record a worker cannot process goes to [dead-letter] with the reason and its
-origin (`topic[partition]@offset`), in the event and in headers, before its offset is committed.
+origin (`topic[partition]@offset`, or where else the text came from), in the event and in headers,
+before its offset is committed.
 """
 
 import logging
@@ -12,7 +13,7 @@ from schemas.topics import Topics
 from stream.consumer import origin
 from stream.producer import EventProducer
 
-__all__ = ["send_dead_letter"]
+__all__ = ["send_dead_letter", "send_dead_letter_from"]
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +28,34 @@ def send_dead_letter(
     submission_id: UUID | None = None,
 ) -> None:
     """Queue a dead letter for `record`; the caller's `flush` makes it durable."""
-    where = origin(record)
-    value = record.value() or b""
+    send_dead_letter_from(
+        producer,
+        topics,
+        where=origin(record),
+        payload=record.value() or b"",
+        stage=stage,
+        reason=reason,
+        submission_id=submission_id,
+    )
+
+
+def send_dead_letter_from(
+    producer: EventProducer,
+    topics: Topics,
+    *,
+    where: str,
+    payload: bytes,
+    stage: str,
+    reason: str,
+    submission_id: UUID | None = None,
+) -> None:
+    """Queue a dead letter for `payload`, which came from `where`."""
     event = DeadLetterEvent(
         submission_id=submission_id,
         stage=stage,  # type: ignore[arg-type]
         reason=reason[:2000],
         origin=where,
-        payload=value.decode("utf-8", errors="replace"),
+        payload=payload.decode("utf-8", errors="replace"),
     )
     key = str(submission_id) if submission_id else where
     headers = {"veritext-stage": stage, "veritext-reason": reason[:500], "veritext-origin": where}

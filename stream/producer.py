@@ -1,14 +1,21 @@
 """Durable producers: idempotent, `acks=all`. A write counts only once the broker acknowledged it.
 
-`EventProducer` is for worker loops (send many, then `flush` raises if any failed).
+`EventProducer` is for worker loops (send many, then `flush` raises if any failed) and for bulk
+ingestion: with `bulk_config(max_in_flight)` it batches harder, and its local queue holds at most
+`max_in_flight` events, so `send` blocks while the broker is slow instead of growing memory; a
+per-event `on_delivery` callback then reports each acknowledgement (served by `poll`).
 `AsyncEventProducer` is for the gateway: `await send(...)` returns once that event is durable,
 without blocking the event loop (a background thread serves librdkafka's delivery callbacks).
+
+A `timestamp` sets the record's timestamp (CreateTime); submissions use their `submitted_at`, so
+a replay's offsets-for-times lookup and the window it filters on agree to the millisecond.
 """
 
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
@@ -17,11 +24,12 @@ from pydantic import BaseModel
 from schemas.errors import DeliveryError
 from stream.settings import KafkaSettings
 
-__all__ = ["AsyncEventProducer", "EventProducer", "Headers"]
+__all__ = ["AsyncEventProducer", "DeliveryCallback", "EventProducer", "Headers", "bulk_config"]
 
 log = logging.getLogger(__name__)
 
 Headers = Mapping[str, str]
+DeliveryCallback = Callable[[str | None], None]  # called with None once acknowledged, else the reason
 
 _DURABLE_DEFAULTS: dict[str, Any] = {
     "linger.ms": 5,
@@ -31,12 +39,27 @@ _DURABLE_DEFAULTS: dict[str, Any] = {
 _DURABILITY = {"enable.idempotence": True, "acks": "all"}  # not overridable
 
 
+def bulk_config(max_in_flight: int) -> dict[str, Any]:
+    """Producer settings for bulk writes: bigger, longer-lingering batches, and a local queue of at
+    most `max_in_flight` events (or 64 MiB), which is what bounds the memory of a bulk run."""
+    return {
+        "linger.ms": 50,
+        "batch.size": 1_000_000,
+        "queue.buffering.max.messages": max_in_flight,
+        "queue.buffering.max.kbytes": 65_536,
+    }
+
+
 def _config(settings: KafkaSettings, extra: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**_DURABLE_DEFAULTS, **(extra or {}), **_DURABILITY, "bootstrap.servers": settings.bootstrap}
 
 
 def _encode_headers(headers: Headers | None) -> list[tuple[str, bytes]] | None:
     return [(k, v.encode()) for k, v in headers.items()] if headers else None
+
+
+def _millis(timestamp: datetime | None) -> int:
+    return int(timestamp.timestamp() * 1000) if timestamp is not None else 0  # 0: the producer's clock
 
 
 class EventProducer:
@@ -57,19 +80,38 @@ class EventProducer:
         if err is not None:
             self._failures.append(f"{msg.topic()}: {err.str()}")
 
-    def send(self, topic: str, key: str, event: BaseModel, headers: Headers | None = None) -> None:
+    def send(
+        self,
+        topic: str,
+        key: str,
+        event: BaseModel,
+        headers: Headers | None = None,
+        *,
+        timestamp: datetime | None = None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        """Queue `event`; blocks while the local queue is full. A failure is reported to
+        `on_delivery` when given (the caller owns it), else raised by the next `flush`."""
+        callback = self._on_delivery if on_delivery is None else _reporting(on_delivery)
+        value = event.model_dump_json().encode()
         while True:
             try:
                 self._producer.produce(
                     topic,
                     key=key.encode(),
-                    value=event.model_dump_json().encode(),
+                    value=value,
                     headers=_encode_headers(headers),
-                    on_delivery=self._on_delivery,
+                    timestamp=_millis(timestamp),
+                    on_delivery=callback,
                 )
                 return
             except BufferError:  # local queue full: serve callbacks, then retry
                 self._producer.poll(0.1)
+
+    def poll(self, timeout_s: float = 0.0) -> None:
+        """Serve delivery callbacks that are due."""
+        if self._client is not None:
+            self._client.poll(timeout_s)
 
     def flush(self, timeout_s: float = 30.0) -> None:
         """Wait until every buffered event is acknowledged; raise `DeliveryError` otherwise."""
@@ -117,7 +159,15 @@ class AsyncEventProducer:
         while not self._stop.is_set():
             self._client.poll(0.05)
 
-    async def send(self, topic: str, key: str, event: BaseModel, headers: Headers | None = None) -> None:
+    async def send(
+        self,
+        topic: str,
+        key: str,
+        event: BaseModel,
+        headers: Headers | None = None,
+        *,
+        timestamp: datetime | None = None,
+    ) -> None:
         if self._client is None:
             raise DeliveryError("producer is not started")
         loop = asyncio.get_running_loop()
@@ -132,6 +182,7 @@ class AsyncEventProducer:
                 key=key.encode(),
                 value=event.model_dump_json().encode(),
                 headers=_encode_headers(headers),
+                timestamp=_millis(timestamp),
                 on_delivery=on_delivery,
             )
         except BufferError as exc:
@@ -145,6 +196,10 @@ class AsyncEventProducer:
         if self._client is not None:
             self._client.flush(10)
             self._client = None
+
+
+def _reporting(report: DeliveryCallback) -> Callable[[KafkaError | None, Message], None]:
+    return lambda err, _msg: report(None if err is None else err.str())
 
 
 def _resolve(future: asyncio.Future[None], err: KafkaError | None) -> None:

@@ -11,24 +11,27 @@ from collections.abc import Sequence
 from schemas.errors import DetectorError
 from scorer.detectors.base import Verdict
 
-__all__ = ["FixedScoreDetector", "fixed", "slow_fixed"]
+__all__ = ["FixedScoreDetector", "fixed", "fixed_v2", "slow_fixed"]
 
 
-def _probability(text: str) -> float:
+def _probability(text: str, salt: str = "") -> float:
     """A fixed, text-dependent number in [0, 1): the same text always gets the same score."""
-    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 2**32
+    return int(hashlib.sha256((salt + text).encode()).hexdigest()[:8], 16) / 2**32
 
 
 class FixedScoreDetector:
-    """Scores every text with a hash of its content. `fail_on` texts raise `DetectorError`;
-    `delay_s` sleeps per batch, to make a crash land mid-stream."""
+    """Scores every text with a hash of its content (and of `salt`, so two versions can disagree).
+    `fail_on` texts raise `DetectorError`; `delay_s` sleeps per batch, to make a crash land mid-stream."""
 
     name = "fixed-double"
 
-    def __init__(self, version: str = "double-1", delay_s: float = 0.0, fail_on: Sequence[str] = ()) -> None:
+    def __init__(
+        self, version: str = "double-1", delay_s: float = 0.0, fail_on: Sequence[str] = (), salt: str = ""
+    ) -> None:
         self.version = version
         self.delay_s = delay_s
         self.fail_on = set(fail_on)
+        self.salt = salt
         self.scored: list[str] = []
 
     def warmup(self) -> None:
@@ -41,8 +44,8 @@ class FixedScoreDetector:
         self.scored.extend(texts)
         return [
             Verdict(
-                probability=_probability(t),
-                label="machine" if _probability(t) >= 0.5 else "human",
+                probability=_probability(t, self.salt),
+                label="machine" if _probability(t, self.salt) >= 0.5 else "human",
                 n_tokens=len(t.split()),
             )
             for t in texts
@@ -51,6 +54,11 @@ class FixedScoreDetector:
 
 def fixed() -> FixedScoreDetector:
     return FixedScoreDetector()
+
+
+def fixed_v2() -> FixedScoreDetector:
+    """A second version of the double, with different scores: what a replay re-scores with."""
+    return FixedScoreDetector(version="double-2", salt="v2")
 
 
 def slow_fixed() -> FixedScoreDetector:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ingest.gateway import GatewaySettings, create_app
 from scorer.detectors.base import Detector
 from scorer.worker import ScoringWorker
+from sink.batches import SqlBatchStore
 from sink.models import Score, Submission
 from sink.queries import SqlSubmissionStore
 from sink.worker import SinkWorker
@@ -52,7 +53,9 @@ def pipeline(
     max_batch: int = 16,
 ) -> Iterator[Pipeline]:
     """Gateway + sink, and a scorer unless `detector` is None."""
-    app = create_app(gateway or GatewaySettings(sync_timeout_s=30), kafka, SqlSubmissionStore(engine))
+    app = create_app(
+        gateway or GatewaySettings(sync_timeout_s=30), kafka, SqlSubmissionStore(engine), SqlBatchStore(engine)
+    )
     with ExitStack() as stack:
         stack.enter_context(running(SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")))
         if detector is not None:

@@ -6,19 +6,29 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
 from rich.console import Console
 
 from schemas.errors import InputError, VeritextError
+from veritext.options import parse_time
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="AI-text detection on an event log.")
 console = Console(stderr=True)
+out = Console()
 log = logging.getLogger("veritext")
+
+_SINCE_HELP = "from this submission time, ISO 8601 (no zone: UTC)"
+Since = Annotated[datetime | None, typer.Option(parser=parse_time, help=_SINCE_HELP)]
+Until = Annotated[
+    datetime | None, typer.Option(parser=parse_time, help="before this submission time, ISO 8601 (no zone: UTC)")
+]
 
 
 def _run(action: Callable[[], int | None]) -> None:
@@ -66,6 +76,7 @@ def gateway(
         import uvicorn
 
         from ingest.gateway import GatewaySettings, create_app
+        from sink.batches import SqlBatchStore
         from sink.db import make_engine
         from sink.queries import SqlSubmissionStore
         from sink.settings import DatabaseSettings
@@ -76,9 +87,11 @@ def gateway(
         settings = GatewaySettings(**overrides)
         kafka = KafkaSettings()
         ensure_topics(kafka)
-        store = SqlSubmissionStore(make_engine(DatabaseSettings().url, pool_size=10))
+        engine = make_engine(DatabaseSettings().url, pool_size=10)
+        store = SqlSubmissionStore(engine)
         store.ping()
-        uvicorn.run(create_app(settings, kafka, store), host=settings.host, port=settings.port, log_config=None)
+        app = create_app(settings, kafka, store, SqlBatchStore(engine))
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
 
     _run(serve)
 
@@ -156,8 +169,71 @@ def detectors() -> None:
         from scorer.detectors import available_detectors
         from scorer.settings import ScorerSettings
 
-        for name in available_detectors(ScorerSettings().detector_options()):
+        settings = ScorerSettings()
+        for name in available_detectors(settings.detector_options(), default=settings.detector):
             typer.echo(name)
+
+    _run(show)
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="a JSONL, CSV or Parquet file, or a directory of .txt files")],
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv, parquet or txt (default: by name)")] = None,
+    text_field: Annotated[str, typer.Option(help="the field holding the text")] = "text",
+    id_field: Annotated[str | None, typer.Option(help="the field holding your own id of the text")] = None,
+    lang: Annotated[str | None, typer.Option(help="the language of texts whose record has no `lang` field")] = None,
+    dedupe: Annotated[bool, typer.Option(help="skip texts whose content the log already has")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="where rejected lines go (default: PATH.rejects.jsonl)")] = None,
+) -> None:
+    """Write every text of a file to the submissions topic as one batch (exit 2 when any line is rejected)."""
+    from veritext.bulk import run_ingest
+
+    _run(
+        lambda: run_ingest(
+            path,
+            fmt=fmt,
+            text_field=text_field,
+            id_field=id_field,
+            lang=lang,
+            dedupe=dedupe,
+            rejects=rejects,
+            console=console,
+            out=out,
+        )
+    )
+
+
+@app.command()
+def batches(
+    batch_id: Annotated[UUID | None, typer.Argument(help="one batch (default: the latest ones)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="how many of the latest batches")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Show the progress of bulk batches: submitted, scored, failed."""
+
+    def show() -> int:
+        from schemas.errors import ConfigError
+        from sink.batches import SqlBatchStore
+        from sink.db import check_schema, make_engine
+        from sink.settings import DatabaseSettings
+        from veritext.reports import batches_table
+
+        engine = make_engine(DatabaseSettings().url, pool_size=1)
+        check_schema(engine)
+        store = SqlBatchStore(engine)
+        if batch_id is None:
+            found = store.recent(limit)
+        else:
+            one = store.progress(batch_id)
+            if one is None:
+                raise ConfigError(f"no batch {batch_id}")
+            found = [one]
+        if as_json:
+            typer.echo("\n".join(b.model_dump_json() for b in found))
+        else:
+            out.print(batches_table(found))
+        return 0
 
     _run(show)
 
@@ -272,6 +348,69 @@ def _labelled(paths: list[Path], split: str | None, per_cell: int | None):
     if not records:
         raise InputError("no labelled texts to evaluate")
     return records
+
+
+@app.command()
+def replay(
+    since: Annotated[datetime, typer.Option(parser=parse_time, help=_SINCE_HELP)],
+    detector: Annotated[str, typer.Option(help="NAME@VERSION to re-score with (see `veritext detectors`)")],
+    until: Until = None,
+    batch: Annotated[int | None, typer.Option(min=1, help="micro-batch size (default: the scorer's)")] = None,
+) -> None:
+    """Re-score every submission of a time window with another detector version."""
+    from veritext.replay import run_replay
+
+    if until is not None and until <= since:
+        raise typer.BadParameter("--until must be later than --since", param_hint="--until")
+    _run(
+        lambda: run_replay(since=since, until=until, detector_spec=detector, max_batch=batch, console=console, out=out)
+    )
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Option(help="the file to write")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet (default: from --output)")] = None,
+    batch: Annotated[UUID | None, typer.Option(help="only this batch")] = None,
+    since: Since = None,
+    until: Until = None,
+    detector: Annotated[str | None, typer.Option(help="only this detector: NAME@VERSION, NAME or VERSION")] = None,
+) -> None:
+    """Export results (one row per text and detector version) to CSV, JSONL or Parquet."""
+    from sink.results import ResultSelection
+    from veritext.export import run_export
+
+    selection = ResultSelection(batch_id=batch, since=since, until=until, detector=detector)
+    _run(lambda: run_export(selection, fmt, output, console))
+
+
+@app.command()
+def compare(
+    detector: Annotated[list[str], typer.Option(help="give it twice: A (the reference), then B")],
+    since: Since = None,
+    until: Until = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """Compare two detector versions on the texts both scored: label flips and probability shifts."""
+    if len(detector) != 2:
+        raise typer.BadParameter(f"give exactly two, A then B; got {len(detector)}", param_hint="--detector")
+
+    def show() -> int:
+        from sink.db import check_schema, make_engine
+        from sink.results import compare_detectors
+        from sink.settings import DatabaseSettings
+        from veritext.reports import comparison_table
+
+        engine = make_engine(DatabaseSettings().url, pool_size=1)
+        check_schema(engine)
+        comparison = compare_detectors(engine, detector[0], detector[1], since, until)
+        if as_json:
+            typer.echo(comparison.model_dump_json(indent=2))
+        else:
+            out.print(comparison_table(comparison))
+        return 0
+
+    _run(show)
 
 
 def main() -> None:

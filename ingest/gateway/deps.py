@@ -1,14 +1,17 @@
-"""Named dependencies of the routes: the submitter (producer + score waiter) and the log reader."""
+"""Named dependencies of the routes: the submitter (producer + score waiter), the bulk intake,
+the log reader and the batch store."""
 
 from typing import Annotated, Protocol
 from uuid import UUID
 
 from fastapi import Depends, Request
 
+from ingest.bulk.ledger import BatchLedger
+from ingest.gateway.batches import BatchIntake
 from ingest.gateway.submit import Submitter
-from schemas.api import SubmissionView
+from schemas.api import BatchProgress, SubmissionView
 
-__all__ = ["StoreDep", "SubmissionStore", "SubmitterDep"]
+__all__ = ["BatchStore", "BatchStoreDep", "IntakeDep", "StoreDep", "SubmissionStore", "SubmitterDep"]
 
 
 class SubmissionStore(Protocol):
@@ -19,6 +22,12 @@ class SubmissionStore(Protocol):
     def get(self, submission_id: UUID) -> SubmissionView | None: ...
 
 
+class BatchStore(BatchLedger, Protocol):
+    """The batch ledger plus progress reads; the composition root supplies the PostgreSQL one."""
+
+    def progress(self, batch_id: UUID) -> BatchProgress | None: ...
+
+
 def _submitter(request: Request) -> Submitter:
     return request.app.state.submitter
 
@@ -27,5 +36,15 @@ def _store(request: Request) -> SubmissionStore:
     return request.app.state.store
 
 
+def _intake(request: Request) -> BatchIntake:
+    return request.app.state.intake
+
+
+def _batches(request: Request) -> BatchStore:
+    return request.app.state.batches
+
+
 SubmitterDep = Annotated[Submitter, Depends(_submitter)]
+IntakeDep = Annotated[BatchIntake, Depends(_intake)]
 StoreDep = Annotated[SubmissionStore, Depends(_store)]
+BatchStoreDep = Annotated[BatchStore, Depends(_batches)]

@@ -16,3 +16,4 @@ class GatewaySettings(BaseSettings):
     max_text_chars: int = Field(default=MAX_TEXT_CHARS, ge=1, le=MAX_TEXT_CHARS)
     sync_timeout_s: float = Field(default=30.0, gt=0, description="how long /predict waits for a score")
     produce_timeout_s: float = Field(default=10.0, gt=0, description="how long a submit waits for the broker")
+    batch_max_in_flight: int = Field(default=1000, ge=1, description="events of one batch awaiting the broker at once")

@@ -52,7 +52,9 @@ class Submitter:
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         try:
-            await self.producer.send(self.topics.submissions, str(event.submission_id), event)
+            await self.producer.send(
+                self.topics.submissions, str(event.submission_id), event, timestamp=event.submitted_at
+            )
             if scored is None:
                 return event, None
             try:

@@ -2,7 +2,8 @@
 
 One consumer per gateway process reads [scores] from the end of every partition (no consumer
 group offsets, no commits) in a background thread and resolves the asyncio future registered for
-that submission id. A request registers before it produces, so it cannot miss its score.
+that submission id. A request registers before it produces, so it cannot miss its score. Scores
+produced by a replay are not answers to requests and are passed over.
 """
 
 import asyncio
@@ -73,6 +74,8 @@ class ScoreWaiter:
                 try:
                     event = ScoreEvent.model_validate_json(record.value() or b"")
                 except ValidationError:
+                    continue
+                if event.replayed:  # a re-score by a replay, not the answer a request awaits
                     continue
                 self._loop.call_soon_threadsafe(self._resolve, event)
 

@@ -139,10 +139,12 @@ _FACTORIES: MappingProxyType[
 )
 
 
-def available_detectors(options: DetectorOptions | None = None) -> list[str]:
-    """`NAME@VERSION` of every detector these options build, the default first."""
+def available_detectors(options: DetectorOptions | None = None, default: str = DEFAULT_DETECTOR) -> list[str]:
+    """`NAME@VERSION` of every detector these options build, the one `default` names first."""
     options = options or DetectorOptions()
-    return [f"{name}@{version(options)}" for name, (version, _) in _FACTORIES.items()]
+    specs = [f"{name}@{version(options)}" for name, (version, _) in _FACTORIES.items()]
+    name = default.partition("@")[0]
+    return sorted(specs, key=lambda spec: not spec.startswith(f"{name}@"))
 
 
 def load_detector(spec: str = DEFAULT_DETECTOR, *, cache_dir: Path, options: DetectorOptions | None = None) -> Detector:

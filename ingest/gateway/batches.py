@@ -1,0 +1,144 @@
+"""HTTP bulk intake: an NDJSON body, read as a stream of chunks (never whole), becomes one batch.
+
+Each line is a JSON object like the body of `POST /v1/texts` (`text`, optional `lang` and
+`external_id`). A bad line is rejected with its number and reason and the rest go on. Good lines
+are produced with at most `batch_max_in_flight` events awaiting the broker at once, so a slow
+broker slows the upload down. The answer comes once every accepted line is durable in the topic.
+Blank lines are skipped. The batch ledger hears of the batch at its first line, and at the end
+(also when the client goes away mid-body: what was accepted until then stays accepted).
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+
+from ingest.bulk.ledger import BatchLedger
+from ingest.bulk.lines import Line, LineSplitter
+from ingest.gateway.settings import GatewaySettings
+from schemas.api import BatchAccepted, LineReject, SubmitRequest
+from schemas.errors import DeliveryError
+from schemas.events import SubmissionEvent
+from schemas.topics import Topics
+from stream.producer import AsyncEventProducer
+
+__all__ = ["BATCH_NAME", "MAX_LISTED_REJECTS", "BatchIntake"]
+
+log = logging.getLogger(__name__)
+
+BATCH_NAME = "POST /v1/batches"
+MAX_LISTED_REJECTS = 1000
+
+
+def _reason(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+@dataclass
+class _Intake:
+    batch_id: uuid.UUID
+    ledger: BatchLedger
+    opened: bool = False
+    accepted: int = 0
+    rejected: int = 0
+    rejects: list[LineReject] = field(default_factory=list)
+    pending: set[asyncio.Task[tuple[int, str | None]]] = field(default_factory=set)
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected += 1
+        if len(self.rejects) < MAX_LISTED_REJECTS:
+            self.rejects.append(LineReject(line=line, reason=reason))
+
+
+@dataclass(frozen=True)
+class BatchIntake:
+    producer: AsyncEventProducer
+    topics: Topics
+    settings: GatewaySettings
+
+    async def ingest(self, chunks: AsyncIterator[bytes], ledger: BatchLedger) -> BatchAccepted | None:
+        """Read the body; None when it held no lines at all."""
+        intake = _Intake(batch_id=uuid.uuid4(), ledger=ledger)
+        splitter = LineSplitter(self.settings.max_text_chars * 6 + 65_536)  # JSON may escape a char as \uXXXX
+        try:
+            async for chunk in chunks:
+                for line in splitter.feed(chunk):
+                    await self._line(intake, line)
+            for line in splitter.end():
+                await self._line(intake, line)
+        finally:
+            await self._settle(intake, intake.pending)
+            if intake.opened:
+                await run_in_threadpool(
+                    ledger.record_progress,
+                    intake.batch_id,
+                    submitted=intake.accepted,
+                    rejected=intake.rejected,
+                    duplicates=0,
+                    finished=True,
+                )
+        if not intake.opened:
+            return None
+        intake.rejects.sort(key=lambda r: r.line)
+        return BatchAccepted(
+            batch_id=intake.batch_id,
+            accepted=intake.accepted,
+            rejected=intake.rejected,
+            rejects=intake.rejects,
+            href=f"/v1/batches/{intake.batch_id}",
+        )
+
+    async def _line(self, intake: _Intake, line: Line) -> None:
+        if line.data is not None and not line.data.strip():
+            return
+        if not intake.opened:
+            await run_in_threadpool(intake.ledger.open_batch, intake.batch_id, BATCH_NAME)
+            intake.opened = True
+        if line.data is None:
+            intake.reject(line.number, "the line is too long")
+            return
+        try:
+            body = SubmitRequest.model_validate_json(line.data)
+        except ValidationError as exc:
+            intake.reject(line.number, _reason(exc))
+            return
+        if len(body.text) > self.settings.max_text_chars:
+            intake.reject(
+                line.number, f"text has {len(body.text)} characters; the maximum is {self.settings.max_text_chars}"
+            )
+            return
+        event = SubmissionEvent(
+            submission_id=uuid.uuid4(),
+            text=body.text,
+            lang=body.lang,
+            external_id=body.external_id,
+            source="bulk",
+            batch_id=intake.batch_id,
+        )
+        intake.pending.add(asyncio.create_task(self._send(line.number, event)))
+        if len(intake.pending) >= self.settings.batch_max_in_flight:
+            done, intake.pending = await asyncio.wait(intake.pending, return_when=asyncio.FIRST_COMPLETED)
+            await self._settle(intake, done)
+
+    async def _send(self, line: int, event: SubmissionEvent) -> tuple[int, str | None]:
+        try:
+            await self.producer.send(
+                self.topics.submissions, str(event.submission_id), event, timestamp=event.submitted_at
+            )
+        except (DeliveryError, TimeoutError) as exc:
+            return line, f"the event log did not accept it: {exc or 'timed out'}"
+        return line, None
+
+    async def _settle(self, intake: _Intake, tasks: set[asyncio.Task[tuple[int, str | None]]]) -> None:
+        for line, error in await asyncio.gather(*tasks):
+            if error is None:
+                intake.accepted += 1
+            else:
+                intake.reject(line, error)
+        intake.pending -= tasks

@@ -1,0 +1,53 @@
+"""`/v1/batches`: submit many texts as one NDJSON body (202 + batch id + per-line rejects), and
+read a batch's progress (submitted, scored, failed)."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from ingest.gateway.deps import BatchStoreDep, IntakeDep
+from schemas.api import BatchAccepted, BatchProgress
+
+__all__ = ["NDJSON_TYPES", "router"]
+
+router = APIRouter(prefix="/v1", tags=["v1"])
+
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": 'One JSON object per line, each like the body of `POST /v1/texts`: `{"text": "..."}`.',
+        "content": {t: {"schema": {"type": "string"}} for t in NDJSON_TYPES},
+    }
+}
+
+
+@router.post(
+    "/batches",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BatchAccepted,
+    openapi_extra=_BODY_DOC,
+    responses={415: {"description": "the body is not NDJSON"}, 422: {"description": "the body holds no lines"}},
+)
+async def submit_batch(request: Request, intake: IntakeDep, batches: BatchStoreDep) -> BatchAccepted:
+    content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if content_type not in NDJSON_TYPES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"send NDJSON (content-type {NDJSON_TYPES[0]}), one JSON object per line; got {content_type or 'none'}",
+        )
+    accepted = await intake.ingest(request.stream(), batches)
+    if accepted is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "the body holds no lines; send one JSON object a line"
+        )
+    return accepted
+
+
+@router.get("/batches/{batch_id}", response_model=BatchProgress, name="read_batch")
+def read_batch(batch_id: UUID, batches: BatchStoreDep) -> BatchProgress:
+    progress = batches.progress(batch_id)
+    if progress is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no batch {batch_id}")
+    return progress

@@ -1,0 +1,94 @@
+"""The batch ledger and batch progress, on the log database.
+
+Bulk ingest (file or HTTP) records each run here: opened, then how many of its events the broker
+acknowledged, then finished. Progress joins that with the log the sink builds: a text of the
+batch is scored once any detector version scored it, failed when it has a dead letter and no
+score. A batch is `ingesting` until its run finished, then `scoring` until every text it
+submitted is scored or failed, then `scored`. A batch the ledger does not know (say, its events
+were replayed into a fresh database) is measured on the submissions the log holds.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+from sqlalchemy import Engine, exists, func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from schemas.api import BatchProgress
+from schemas.errors import ServiceUnavailable
+from sink.models import Batch, Failure, Score, Submission
+
+__all__ = ["SqlBatchStore"]
+
+
+class SqlBatchStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def open_batch(self, batch_id: UUID, name: str) -> None:
+        with self._session() as session, session.begin():
+            session.add(Batch(id=batch_id, name=name[:2000]))
+
+    def record_progress(
+        self, batch_id: UUID, *, submitted: int, rejected: int, duplicates: int, finished: bool
+    ) -> None:
+        values: dict[str, object] = {"submitted": submitted, "rejected": rejected, "duplicates": duplicates}
+        if finished:
+            values["finished_at"] = func.now()
+        with self._session() as session, session.begin():
+            session.execute(update(Batch).where(Batch.id == batch_id).values(**values))
+
+    def progress(self, batch_id: UUID) -> BatchProgress | None:
+        with self._session() as session:
+            batch = session.get(Batch, batch_id)
+            return self._progress(session, batch_id, batch)
+
+    def recent(self, limit: int = 20) -> list[BatchProgress]:
+        """The latest batches in the ledger, newest first."""
+        with self._session() as session:
+            batches = session.scalars(select(Batch).order_by(Batch.created_at.desc()).limit(limit)).all()
+            found = [self._progress(session, b.id, b) for b in batches]
+        return [p for p in found if p is not None]
+
+    def _progress(self, session: Session, batch_id: UUID, batch: Batch | None) -> BatchProgress | None:
+        has_score = exists().where(Score.submission_id == Submission.id)
+        has_failure = exists().where(Failure.submission_id == Submission.id)
+        stored, scored, failed = session.execute(
+            select(
+                func.count(),
+                func.count().filter(has_score),
+                func.count().filter(~has_score & has_failure),
+            ).where(Submission.batch_id == batch_id)
+        ).one()
+        if batch is None and stored == 0:
+            return None
+        submitted = batch.submitted if batch is not None else stored
+        if batch is not None and batch.finished_at is None:
+            status = "ingesting"
+        elif scored + failed >= submitted:
+            status = "scored"
+        else:
+            status = "scoring"
+        return BatchProgress(
+            batch_id=batch_id,
+            name=batch.name if batch is not None else "(not in the batch ledger)",
+            status=status,
+            submitted=submitted,
+            scored=scored,
+            failed=failed,
+            rejected=batch.rejected if batch is not None else 0,
+            duplicates=batch.duplicates if batch is not None else 0,
+            created_at=batch.created_at if batch is not None else None,
+            finished_at=batch.finished_at if batch is not None else None,
+        )
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with Session(self._engine) as session:
+                yield session
+        except OperationalError as exc:
+            where = self._engine.url.render_as_string(hide_password=True)
+            raise ServiceUnavailable(f"PostgreSQL at {where} failed: {exc.orig}") from exc
