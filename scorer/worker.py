@@ -7,11 +7,15 @@ within the scorer's own `max.poll.interval.ms` (300 s by default, since a CPU ba
 Scores and dead letters are flushed (acknowledged by the broker)
 before the offsets are committed, so a crash redelivers and never loses; the sink's idempotent
 writes keep a redelivered score from becoming a second row.
+
+Every log line about one text carries its `submission_id`; `metrics` (scorer/metrics.py) counts
+what the batches did.
 """
 
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 
 from confluent_kafka import Message
 from pydantic import ValidationError
@@ -19,6 +23,7 @@ from pydantic import ValidationError
 from schemas.events import ScoreEvent, SubmissionEvent
 from scorer.detectors.base import Detector
 from scorer.isolate import score_isolating
+from scorer.metrics import ScorerMetrics
 from stream.consumer import EventConsumer
 from stream.dead_letter import send_dead_letter
 from stream.loop import run_batches
@@ -40,6 +45,7 @@ class ScoringWorker:
         max_batch: int = 16,
         max_wait_s: float = 0.05,
         max_poll_interval_ms: int = 300_000,
+        metrics: ScorerMetrics | None = None,
     ) -> None:
         self._kafka = kafka
         self._topics = kafka.topics
@@ -47,7 +53,8 @@ class ScoringWorker:
         self._group_id = group_id
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
-        self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms}
+        self.metrics = metrics or ScorerMetrics(group_id)
+        self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms, **self.metrics.lag.consumer_config()}
         self._producer = EventProducer(kafka)
         self.stop = threading.Event()
 
@@ -76,10 +83,16 @@ class ScoringWorker:
                 pending.append((record, SubmissionEvent.model_validate_json(record.value() or b"")))
             except ValidationError as exc:
                 send_dead_letter(self._producer, self._topics, record, stage="scorer", reason=str(exc))
+                self.metrics.dead_letters.labels("scorer").inc()
         if pending:
+            detector = f"{self._detector.name}@{self._detector.version}"
+            now = datetime.now(UTC)
+            for _, event in pending:
+                self.metrics.queue_wait.observe(max((now - event.submitted_at).total_seconds(), 0.0))
             started = time.perf_counter()
             scored, failed = score_isolating(self._detector, pending, [e.text for _, e in pending])
-            latency_ms = (time.perf_counter() - started) * 1000
+            seconds = time.perf_counter() - started
+            latency_ms = seconds * 1000
             for (_, event), verdict in scored:
                 score = ScoreEvent(
                     submission_id=event.submission_id,
@@ -94,6 +107,15 @@ class ScoringWorker:
                     submitted_at=event.submitted_at,
                 )
                 self._producer.send(self._topics.scores, str(event.submission_id), score)
+                log.info(
+                    "scored submission %s: probability %.3f, %s, %d tokens, by %s",
+                    event.submission_id,
+                    verdict.probability,
+                    verdict.label,
+                    verdict.n_tokens,
+                    detector,
+                    extra={"submission_id": str(event.submission_id)},
+                )
             for (record, event), reason in failed:
                 send_dead_letter(
                     self._producer,
@@ -103,5 +125,13 @@ class ScoringWorker:
                     reason=reason,
                     submission_id=event.submission_id,
                 )
+                self.metrics.dead_letters.labels("scorer").inc()
+            self.metrics.observe_batch(
+                detector,
+                size=len(pending),
+                seconds=seconds,
+                texts=len(scored),
+                tokens=sum(verdict.n_tokens for _, verdict in scored),
+            )
             log.info("scored %d texts in %.0f ms (%d failed)", len(scored), latency_ms, len(failed))
         self._producer.flush()

@@ -2,7 +2,8 @@
 
 One statement per table per batch; `ON CONFLICT DO NOTHING` on the natural keys makes a
 redelivered event a no-op, so the log never holds a second row for one submission or a second
-score for one (submission, detector version). The first stored score wins.
+score for one (submission, detector version). The first stored score wins. Each function returns
+the events whose rows it newly inserted (`RETURNING`), for the sink's metrics and log lines.
 """
 
 import hashlib
@@ -21,7 +22,7 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> None:
+def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> list[SubmissionEvent]:
     rows = {
         e.submission_id: {
             "id": e.submission_id,
@@ -36,22 +37,33 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> No
         }
         for e in events
     }
-    if rows:
-        session.execute(insert(Submission).values(list(rows.values())).on_conflict_do_nothing())
+    if not rows:
+        return []
+    statement = insert(Submission).values(list(rows.values())).on_conflict_do_nothing().returning(Submission.id)
+    inserted = set(session.scalars(statement))
+    return [e for e in {e.submission_id: e for e in events}.values() if e.submission_id in inserted]
 
 
-def write_scores(session: Session, events: Sequence[ScoreEvent]) -> None:
+def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:
     rows: dict[tuple[object, str], dict[str, object]] = {}
+    firsts: dict[tuple[object, str], ScoreEvent] = {}
     for e in events:
-        rows.setdefault(
-            (e.submission_id, e.detector_version),
-            e.model_dump(include=set(Score.__table__.columns.keys())),
-        )
-    if rows:
-        session.execute(insert(Score).values(list(rows.values())).on_conflict_do_nothing())
+        key = (e.submission_id, e.detector_version)
+        if key not in rows:
+            rows[key] = e.model_dump(include=set(Score.__table__.columns.keys()))
+            firsts[key] = e
+    if not rows:
+        return []
+    statement = (
+        insert(Score)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing()
+        .returning(Score.submission_id, Score.detector_version)
+    )
+    return [firsts[(submission_id, version)] for submission_id, version in session.execute(statement)]
 
 
-def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> None:
+def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> list[DeadLetterEvent]:
     rows = {
         e.origin: {
             "origin": e.origin,
@@ -62,5 +74,8 @@ def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> None:
         }
         for e in events
     }
-    if rows:
-        session.execute(insert(Failure).values(list(rows.values())).on_conflict_do_nothing())
+    if not rows:
+        return []
+    statement = insert(Failure).values(list(rows.values())).on_conflict_do_nothing().returning(Failure.origin)
+    inserted = set(session.scalars(statement))
+    return [e for e in {e.origin: e for e in events}.values() if e.origin in inserted]
