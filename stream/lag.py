@@ -19,6 +19,10 @@ from stream.settings import KafkaSettings
 
 __all__ = ["PartitionLag", "PartitionOffsets", "group_lag", "partition_offsets"]
 
+# Failures reach the caller as `ServiceUnavailable` with librdkafka's reason; its own log would
+# repeat the same connection error for every retry (hundreds of lines in a 10 s timeout).
+_QUIET = {"log_level": 0}
+
 
 class PartitionOffsets(BaseModel):
     topic: str
@@ -40,7 +44,8 @@ def partition_offsets(
     settings: KafkaSettings, topics: Iterable[str], timeout_s: float = 10.0
 ) -> list[PartitionOffsets]:
     """Start and end offsets of every partition of `topics` (a missing topic has none)."""
-    consumer = Consumer({"bootstrap.servers": settings.bootstrap, "group.id": f"veritext-offsets-{uuid.uuid4().hex}"})
+    group = f"veritext-offsets-{uuid.uuid4().hex}"  # required by the client; never joined
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap, "group.id": group, **_QUIET})
     try:
         metadata = consumer.list_topics(timeout=timeout_s).topics
         offsets = []
@@ -61,7 +66,7 @@ def group_lag(
     """The lag of `group` on each partition in `offsets` (from `partition_offsets`)."""
     if not offsets:
         return []
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap})
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap, **_QUIET})
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(o.topic, o.partition) for o in offsets])
     try:
         answer = admin.list_consumer_group_offsets([request], request_timeout=timeout_s)[group].result(timeout_s)

@@ -32,7 +32,13 @@ _DURABILITY = {"enable.idempotence": True, "acks": "all"}  # not overridable
 
 
 def _config(settings: KafkaSettings, extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {**_DURABLE_DEFAULTS, **(extra or {}), **_DURABILITY, "bootstrap.servers": settings.bootstrap}
+    return {
+        **_DURABLE_DEFAULTS,
+        **(extra or {}),
+        **_DURABILITY,
+        "bootstrap.servers": settings.bootstrap,
+        "logger": log,  # librdkafka's own messages go through logging (JSON lines), not raw to stderr
+    }
 
 
 def _encode_headers(headers: Headers | None) -> list[tuple[str, bytes]] | None:

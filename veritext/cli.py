@@ -76,7 +76,13 @@ def gateway(
         ensure_topics(kafka)
         store = SqlSubmissionStore(make_engine(DatabaseSettings().url, pool_size=10))
         store.ping()
-        uvicorn.run(create_app(settings, kafka, store), host=settings.host, port=settings.port, log_config=None)
+        uvicorn.run(
+            create_app(settings, kafka, store),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,  # the gateway writes its own access log, with the route and submission id
+        )
 
     _run(serve)
 

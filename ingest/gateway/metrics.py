@@ -1,11 +1,14 @@
 """The gateway's Prometheus metrics and where they are served: request counts and latency by route
 and status, submissions durably produced by source, and the process collectors; `GET /metrics`.
+The same middleware writes the access log: one line per request with its route, status and
+duration, and the `submission_id` when the route names one (uvicorn's own access log is off).
 
 Requests are labelled with the route's path template (`/v1/texts/{submission_id}`), never the raw
 path, so ids do not explode the series; a path no route matches is `unmatched`. The middleware is
 plain ASGI, so a streamed request body passes through untouched.
 """
 
+import logging
 import time
 
 from fastapi import FastAPI
@@ -16,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stream.metrics import new_registry
 
 __all__ = ["GatewayMetrics", "instrument"]
+
+log = logging.getLogger(__name__)
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -62,10 +67,33 @@ class _Instrumented:
         try:
             await self._app(scope, receive, send_and_see)
         finally:
+            seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
             self._metrics.requests.labels(method, route, str(status)).inc()
-            self._metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            self._metrics.latency.labels(method, route).observe(seconds)
+            _log_request(scope, route, status, seconds)
+
+
+def _log_request(scope: Scope, route: str, status: int, seconds: float) -> None:
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = scope["path"] + (f"?{query}" if query else "")
+    about = scope.get("path_params", {}).get("submission_id")
+    client = scope.get("client")
+    log.info(
+        "%s %s %d %.1f ms",
+        scope["method"],
+        target,
+        status,
+        seconds * 1000,
+        extra={
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "client": f"{client[0]}:{client[1]}" if client else None,
+            **({"submission_id": about} if about else {}),
+        },
+    )
 
 
 def instrument(app: FastAPI, metrics: GatewayMetrics) -> None:
