@@ -2,6 +2,7 @@
 while no scorer runs, then throughput, live versions, lag drained and the dead letter once one does."""
 
 import json
+import logging
 
 from typer.testing import CliRunner
 
@@ -23,7 +24,13 @@ def _status(kafka: KafkaSettings, database_url: str, *args: str) -> tuple[int, s
         "VERITEXT_SINK_GROUP_ID": f"{kafka.topic_prefix}-sink",
         "COLUMNS": "160",
     }
-    result = CliRunner().invoke(app, ["status", *args], env=env)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        result = CliRunner().invoke(app, ["status", *args], env=env)
+    finally:  # the CLI points logging at the runner's stream, which closes when it returns
+        root.handlers[:] = handlers
+        root.setLevel(level)
     return result.exit_code, result.stdout + result.stderr
 
 
