@@ -66,8 +66,8 @@ class Rescorer:
         return replace(self.counts)
 
     def _score(self) -> None:
-        scored, failed = score_jobs(self._detector, self._batch, self._producer, self._topics, replayed=True)
-        self.counts.scored += scored
-        self.counts.failed += failed
+        outcome = score_jobs(self._detector, self._batch, self._producer, self._topics, replayed=True)
+        self.counts.scored += outcome.scored
+        self.counts.failed += outcome.failed
         self._batch = []
         self._producer.poll(0)

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from schemas.events import ScoreEvent, SubmissionEvent
 from schemas.topics import Topics
@@ -16,7 +17,7 @@ from scorer.isolate import score_isolating
 from stream.dead_letter import send_dead_letter_from
 from stream.producer import EventProducer
 
-__all__ = ["Job", "score_jobs"]
+__all__ = ["BatchOutcome", "Job", "score_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,13 @@ class Job:
     payload: bytes
 
 
+class BatchOutcome(NamedTuple):
+    scored: int
+    failed: int
+    seconds: float  # model time of the batch
+    tokens: int  # tokens the detector read for the texts it scored
+
+
 def score_jobs(
     detector: Detector,
     jobs: Sequence[Job],
@@ -38,13 +46,15 @@ def score_jobs(
     topics: Topics,
     *,
     replayed: bool = False,
-) -> tuple[int, int]:
-    """Score `jobs` as one batch and queue the results; returns (scored, failed)."""
+) -> BatchOutcome:
+    """Score `jobs` as one batch and queue the results."""
     if not jobs:
-        return 0, 0
+        return BatchOutcome(0, 0, 0.0, 0)
+    spec = f"{detector.name}@{detector.version}"
     started = time.perf_counter()
     scored, failed = score_isolating(detector, jobs, [job.event.text for job in jobs])
-    latency_ms = (time.perf_counter() - started) * 1000
+    seconds = time.perf_counter() - started
+    latency_ms = seconds * 1000
     for job, verdict in scored:
         score = ScoreEvent(
             submission_id=job.event.submission_id,
@@ -60,6 +70,15 @@ def score_jobs(
             submitted_at=job.event.submitted_at,
         )
         producer.send(topics.scores, str(job.event.submission_id), score)
+        log.info(
+            "scored submission %s: probability %.3f, %s, %d tokens, by %s",
+            job.event.submission_id,
+            verdict.probability,
+            verdict.label,
+            verdict.n_tokens,
+            spec,
+            extra={"submission_id": str(job.event.submission_id)},
+        )
     for job, reason in failed:
         send_dead_letter_from(
             producer,
@@ -67,8 +86,8 @@ def score_jobs(
             where=job.where,
             payload=job.payload,
             stage="scorer",
-            reason=f"{detector.name}@{detector.version}: {reason}" if replayed else reason,
+            reason=f"{spec}: {reason}" if replayed else reason,
             submission_id=job.event.submission_id,
         )
     log.info("scored %d texts in %.0f ms (%d failed)", len(scored), latency_ms, len(failed))
-    return len(scored), len(failed)
+    return BatchOutcome(len(scored), len(failed), seconds, sum(verdict.n_tokens for _, verdict in scored))

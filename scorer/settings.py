@@ -28,6 +28,8 @@ class ScorerSettings(BaseSettings):
     # assignment: a joining scorer waits only until the busy one finishes its batch (measured on Tansu).
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
     model_dir: Path = Path("~/.cache/veritext/models").expanduser()
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")
 
     def detector_options(self, **overrides: object) -> DetectorOptions:
         return DetectorOptions(

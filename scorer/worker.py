@@ -7,16 +7,21 @@ within the scorer's own `max.poll.interval.ms` (300 s by default, since a CPU ba
 Scores and dead letters are flushed (acknowledged by the broker)
 before the offsets are committed, so a crash redelivers and never loses; the sink's idempotent
 writes keep a redelivered score from becoming a second row.
+
+Every log line about one text carries its `submission_id`; `metrics` (scorer/metrics.py) counts
+what the batches did.
 """
 
 import logging
 import threading
+from datetime import UTC, datetime
 
 from confluent_kafka import Message
 from pydantic import ValidationError
 
 from schemas.events import SubmissionEvent
 from scorer.detectors.base import Detector
+from scorer.metrics import ScorerMetrics
 from scorer.scoring import Job, score_jobs
 from stream.consumer import EventConsumer, origin
 from stream.dead_letter import send_dead_letter
@@ -39,6 +44,7 @@ class ScoringWorker:
         max_batch: int = 16,
         max_wait_s: float = 0.05,
         max_poll_interval_ms: int = 300_000,
+        metrics: ScorerMetrics | None = None,
     ) -> None:
         self._kafka = kafka
         self._topics = kafka.topics
@@ -46,7 +52,8 @@ class ScoringWorker:
         self._group_id = group_id
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
-        self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms}
+        self.metrics = metrics or ScorerMetrics(group_id)
+        self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms, **self.metrics.lag.consumer_config()}
         self._producer = EventProducer(kafka)
         self.stop = threading.Event()
 
@@ -75,7 +82,20 @@ class ScoringWorker:
                 event = SubmissionEvent.model_validate_json(record.value() or b"")
             except ValidationError as exc:
                 send_dead_letter(self._producer, self._topics, record, stage="scorer", reason=str(exc))
+                self.metrics.dead_letters.labels("scorer").inc()
                 continue
             jobs.append(Job(event, origin(record), record.value() or b""))
-        score_jobs(self._detector, jobs, self._producer, self._topics)
+        if jobs:
+            now = datetime.now(UTC)
+            for job in jobs:
+                self.metrics.queue_wait.observe(max((now - job.event.submitted_at).total_seconds(), 0.0))
+            outcome = score_jobs(self._detector, jobs, self._producer, self._topics)
+            self.metrics.observe_batch(
+                f"{self._detector.name}@{self._detector.version}",
+                size=len(jobs),
+                seconds=outcome.seconds,
+                texts=outcome.scored,
+                tokens=outcome.tokens,
+            )
+            self.metrics.dead_letters.labels("scorer").inc(outcome.failed)
         self._producer.flush()

@@ -1,7 +1,7 @@
 """Sink and database settings, from `VERITEXT_SINK_*` and `VERITEXT_DATABASE_*` variables
 (read by the composition root only)."""
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DatabaseSettings", "SinkSettings", "sqlalchemy_url"]
@@ -29,3 +29,5 @@ class SinkSettings(BaseSettings):
     group_id: str = "veritext-sink"
     max_batch: int = 500
     max_wait_ms: int = 200
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")

@@ -3,6 +3,9 @@
 Each batch is written in one transaction, then its offsets are committed; a crash in between
 replays the batch, which the idempotent writes absorb. A record that cannot be decoded is
 dead-lettered (except on [submissions], where the scorer already does it).
+
+Each newly stored row gets a log line carrying its `submission_id`; `metrics` (sink/metrics.py)
+counts the rows and times the writes.
 """
 
 import logging
@@ -10,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from confluent_kafka import Message
 from pydantic import BaseModel, ValidationError
@@ -19,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from schemas.errors import ServiceUnavailable
 from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent
+from sink.metrics import SinkMetrics
 from sink.writer import write_failures, write_scores, write_submissions
 from stream.consumer import EventConsumer, origin
 from stream.dead_letter import send_dead_letter
@@ -49,6 +54,7 @@ class SinkWorker:
         group_id: str = "veritext-sink",
         max_batch: int = 500,
         max_wait_s: float = 0.2,
+        metrics: SinkMetrics | None = None,
     ) -> None:
         self._kafka = kafka
         self._topics = kafka.topics
@@ -57,10 +63,11 @@ class SinkWorker:
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
         self._producer = EventProducer(kafka)
+        self.metrics = metrics or SinkMetrics(group_id)
         self.stop = threading.Event()
 
     def run(self, stop_when_idle_s: float | None = None) -> int:
-        consumer = EventConsumer(self._kafka, self._group_id, self._topics.all())
+        consumer = EventConsumer(self._kafka, self._group_id, self._topics.all(), self.metrics.lag.consumer_config())
         with self._producer:
             return run_batches(
                 consumer,
@@ -87,25 +94,68 @@ class SinkWorker:
                     log.warning("skipping bad submission %s (the scorer dead-letters it)", origin(record))
                 else:
                     send_dead_letter(self._producer, self._topics, record, stage="sink", reason=str(exc))
+                    self.metrics.dead_letters.labels("sink").inc()
         self._write(batch)
         self._producer.flush()
 
     def _write(self, batch: _Batch) -> None:
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
+                started = time.perf_counter()
                 with Session(self._engine) as session, session.begin():
-                    write_submissions(session, batch.submissions)
-                    write_scores(session, batch.scores)
-                    write_failures(session, batch.failures)
-                log.info(
-                    "stored %d submissions, %d scores, %d failures",
-                    len(batch.submissions),
-                    len(batch.scores),
-                    len(batch.failures),
-                )
+                    stored = _Batch(
+                        write_submissions(session, batch.submissions),
+                        write_scores(session, batch.scores),
+                        write_failures(session, batch.failures),
+                    )
+                self.metrics.write_seconds.observe(time.perf_counter() - started)
+                self._report(stored)
                 return
             except OperationalError as exc:
                 if attempt == _WRITE_ATTEMPTS:
                     raise ServiceUnavailable(f"PostgreSQL write failed {attempt} times: {exc}") from exc
                 log.warning("PostgreSQL write failed (attempt %d), retrying: %s", attempt, exc)
                 time.sleep(2**attempt * 0.25)
+
+    def _report(self, stored: _Batch) -> None:
+        """Metrics and one log line per newly stored row; redelivered duplicates are not reported."""
+        now = datetime.now(UTC)
+        for table, rows in (
+            ("submissions", stored.submissions),
+            ("scores", stored.scores),
+            ("failures", stored.failures),
+        ):
+            self.metrics.rows_written.labels(table).inc(len(rows))
+        for submission in stored.submissions:
+            log.info(
+                "stored submission %s (source %s, %d chars)",
+                submission.submission_id,
+                submission.source,
+                len(submission.text),
+                extra={"submission_id": str(submission.submission_id)},
+            )
+        for score in stored.scores:
+            detector = f"{score.detector_name}@{score.detector_version}"
+            self.metrics.end_to_end.labels(detector).observe(max((now - score.submitted_at).total_seconds(), 0.0))
+            log.info(
+                "stored score of submission %s by %s: probability %.3f",
+                score.submission_id,
+                detector,
+                score.probability,
+                extra={"submission_id": str(score.submission_id)},
+            )
+        for failure in stored.failures:
+            log.info(
+                "stored failure of submission %s at %s (%s): %s",
+                failure.submission_id,
+                failure.stage,
+                failure.origin,
+                failure.reason[:200],
+                extra={"submission_id": str(failure.submission_id) if failure.submission_id else None},
+            )
+        log.info(
+            "stored %d submissions, %d scores, %d failures",
+            len(stored.submissions),
+            len(stored.scores),
+            len(stored.failures),
+        )

@@ -2,7 +2,8 @@
 
 One statement per table per batch; `ON CONFLICT DO NOTHING` on the natural keys makes a
 redelivered event a no-op, so the log never holds a second row for one submission or a second
-score for one (submission, detector version). The first stored score wins.
+score for one (submission, detector version). The first stored score wins. Each function returns
+the events whose rows it newly inserted (`RETURNING`), for the sink's metrics and log lines.
 """
 
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from sink.models import Failure, Score, Submission
 __all__ = ["write_failures", "write_scores", "write_submissions"]
 
 
-def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> None:
+def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> list[SubmissionEvent]:
     rows = {
         e.submission_id: {
             "id": e.submission_id,
@@ -31,22 +32,33 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> No
         }
         for e in events
     }
-    if rows:
-        session.execute(insert(Submission).values(list(rows.values())).on_conflict_do_nothing())
+    if not rows:
+        return []
+    statement = insert(Submission).values(list(rows.values())).on_conflict_do_nothing().returning(Submission.id)
+    inserted = set(session.scalars(statement))
+    return [e for e in {e.submission_id: e for e in events}.values() if e.submission_id in inserted]
 
 
-def write_scores(session: Session, events: Sequence[ScoreEvent]) -> None:
+def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:
     rows: dict[tuple[object, str], dict[str, object]] = {}
+    firsts: dict[tuple[object, str], ScoreEvent] = {}
     for e in events:
-        rows.setdefault(
-            (e.submission_id, e.detector_version),
-            e.model_dump(include=set(Score.__table__.columns.keys())),
-        )
-    if rows:
-        session.execute(insert(Score).values(list(rows.values())).on_conflict_do_nothing())
+        key = (e.submission_id, e.detector_version)
+        if key not in rows:
+            rows[key] = e.model_dump(include=set(Score.__table__.columns.keys()))
+            firsts[key] = e
+    if not rows:
+        return []
+    statement = (
+        insert(Score)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing()
+        .returning(Score.submission_id, Score.detector_version)
+    )
+    return [firsts[(submission_id, version)] for submission_id, version in session.execute(statement)]
 
 
-def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> None:
+def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> list[DeadLetterEvent]:
     rows = {
         e.origin: {
             "origin": e.origin,
@@ -57,5 +69,8 @@ def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> None:
         }
         for e in events
     }
-    if rows:
-        session.execute(insert(Failure).values(list(rows.values())).on_conflict_do_nothing())
+    if not rows:
+        return []
+    statement = insert(Failure).values(list(rows.values())).on_conflict_do_nothing().returning(Failure.origin)
+    inserted = set(session.scalars(statement))
+    return [e for e in {e.origin: e for e in events}.values() if e.origin in inserted]

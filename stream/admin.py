@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def _admin(settings: KafkaSettings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.bootstrap})
+    return AdminClient({"bootstrap.servers": settings.bootstrap, "logger": log})
 
 
 def broker_reachable(settings: KafkaSettings, timeout_s: float = 2.0) -> bool:
@@ -36,7 +36,10 @@ def ensure_topics(settings: KafkaSettings, timeout_s: float = 15.0) -> None:
     if not missing:
         return
     futures = admin.create_topics(
-        [NewTopic(t, num_partitions=settings.partitions, replication_factor=1) for t in missing],
+        [
+            NewTopic(t, num_partitions=settings.partitions, replication_factor=settings.replication_factor)
+            for t in missing
+        ],
         operation_timeout=timeout_s,
     )
     for topic, future in futures.items():

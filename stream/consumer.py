@@ -46,6 +46,7 @@ class EventConsumer:
             "bootstrap.servers": settings.bootstrap,
             "group.id": group_id,
             "enable.auto.commit": False,
+            "logger": log,  # librdkafka's own messages go through logging (JSON lines), not raw to stderr
         }
         self._topics = list(topics)
         self._client: Consumer | None = None

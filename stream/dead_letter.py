@@ -60,4 +60,10 @@ def send_dead_letter_from(
     key = str(submission_id) if submission_id else where
     headers = {"veritext-stage": stage, "veritext-reason": reason[:500], "veritext-origin": where}
     producer.send(topics.dead_letter, key, event, headers)
-    log.warning("dead-lettered %s (submission %s): %s", where, submission_id, reason)
+    log.warning(
+        "dead-lettered %s (submission %s): %s",
+        where,
+        submission_id,
+        reason,
+        extra={"submission_id": str(submission_id) if submission_id else None},
+    )

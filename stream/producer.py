@@ -51,7 +51,13 @@ def bulk_config(max_in_flight: int) -> dict[str, Any]:
 
 
 def _config(settings: KafkaSettings, extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {**_DURABLE_DEFAULTS, **(extra or {}), **_DURABILITY, "bootstrap.servers": settings.bootstrap}
+    return {
+        **_DURABLE_DEFAULTS,
+        **(extra or {}),
+        **_DURABILITY,
+        "bootstrap.servers": settings.bootstrap,
+        "logger": log,  # librdkafka's own messages go through logging (JSON lines), not raw to stderr
+    }
 
 
 def _encode_headers(headers: Headers | None) -> list[tuple[str, bytes]] | None:

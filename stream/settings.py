@@ -13,6 +13,7 @@ class KafkaSettings(BaseSettings):
     bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = "veritext"
     partitions: int = 6  # the ceiling on how many scorers share the work
+    replication_factor: int = 1  # of newly created topics; 3 on a production cluster
     # Short group timeouts: the embedded broker (Tansu) then assigns partitions within seconds.
     session_timeout_ms: int = 6_000
     heartbeat_interval_ms: int = 1_000

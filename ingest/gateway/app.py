@@ -1,6 +1,6 @@
 """The gateway app factory: opens the producer and the score waiter for the app's lifetime,
-mounts the `/v1` (texts, batches), legacy and health routers, and turns every error into JSON
-with a reason."""
+mounts the `/v1` (texts, batches), legacy and health routers and `/metrics`, and turns every error into
+JSON with a reason."""
 
 import asyncio
 import logging
@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.deps import BatchStore, SubmissionStore
+from ingest.gateway.metrics import GatewayMetrics, instrument
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
 from ingest.gateway.waiter import ScoreWaiter
@@ -24,14 +25,22 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: GatewaySettings, kafka: KafkaSettings, store: SubmissionStore, batches: BatchStore) -> FastAPI:
+def create_app(
+    settings: GatewaySettings,
+    kafka: KafkaSettings,
+    store: SubmissionStore,
+    batches: BatchStore,
+    metrics: GatewayMetrics | None = None,
+) -> FastAPI:
+    metrics = metrics or GatewayMetrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         producer = AsyncEventProducer(kafka, timeout_s=settings.produce_timeout_s)
         waiter = ScoreWaiter(kafka)
         producer.start()
         waiter.start(asyncio.get_running_loop())
-        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings)
+        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics)
         app.state.intake = BatchIntake(producer, kafka.topics, settings)
         try:
             yield
@@ -53,9 +62,16 @@ def create_app(settings: GatewaySettings, kafka: KafkaSettings, store: Submissio
     app.include_router(routes_batches.router)
     app.include_router(routes_legacy.router)
     app.include_router(routes_health.router)
+    instrument(app, metrics)
 
     @app.exception_handler(SyncTimeout)
     async def _sync_timeout(_: Request, exc: SyncTimeout) -> JSONResponse:
+        log.warning(
+            "no score for submission %s within %gs; answered 504",
+            exc.submission_id,
+            settings.sync_timeout_s,
+            extra={"submission_id": str(exc.submission_id)},
+        )
         return JSONResponse(
             {
                 "detail": f"no score within {settings.sync_timeout_s:g}s; the text is queued, poll its href",

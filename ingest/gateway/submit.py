@@ -2,11 +2,13 @@
 and optionally wait for its score. Shared by `/v1` and the legacy routes."""
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 
 from fastapi import HTTPException, status
 
+from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
 from schemas.errors import DeliveryError
@@ -15,6 +17,8 @@ from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
 
 __all__ = ["Submitter", "SyncTimeout"]
+
+log = logging.getLogger(__name__)
 
 
 class SyncTimeout(Exception):
@@ -31,6 +35,7 @@ class Submitter:
     waiter: ScoreWaiter
     topics: Topics
     settings: GatewaySettings
+    metrics: GatewayMetrics
 
     async def submit(
         self,
@@ -55,6 +60,14 @@ class Submitter:
             await self.producer.send(
                 self.topics.submissions, str(event.submission_id), event, timestamp=event.submitted_at
             )
+            self.metrics.submissions.labels(source).inc()
+            log.info(
+                "accepted submission %s (source %s, %d chars)",
+                event.submission_id,
+                source,
+                len(text),
+                extra={"submission_id": str(event.submission_id)},
+            )
             if scored is None:
                 return event, None
             try:
@@ -62,6 +75,12 @@ class Submitter:
             except TimeoutError:
                 return event, None
         except (DeliveryError, TimeoutError) as exc:
+            log.warning(
+                "the log did not accept submission %s: %s",
+                event.submission_id,
+                exc,
+                extra={"submission_id": str(event.submission_id)},
+            )
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, f"the event log did not accept the text: {exc}"
             ) from exc

@@ -43,6 +43,7 @@ class ScoreWaiter:
                 "group.id": f"veritext-gateway-waiter-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "fetch.wait.max.ms": 20,
+                "logger": log,
             }
         )
         try:

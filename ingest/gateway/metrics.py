@@ -1,0 +1,105 @@
+"""The gateway's Prometheus metrics and where they are served: request counts and latency by route
+and status, submissions durably produced by source, and the process collectors; `GET /metrics`.
+The same middleware writes the access log: one line per request with its route, status and
+duration, and the `submission_id` when the route names one (uvicorn's own access log is off).
+
+Requests are labelled with the route's path template (`/v1/texts/{submission_id}`), never the raw
+path, so ids do not explode the series; a path no route matches is `unmatched`. The middleware is
+plain ASGI, so a streamed request body passes through untouched.
+"""
+
+import logging
+import time
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from stream.metrics import new_registry
+
+__all__ = ["GatewayMetrics", "instrument"]
+
+log = logging.getLogger(__name__)
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class GatewayMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or new_registry()
+        self.requests = Counter(
+            "veritext_gateway_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "veritext_gateway_request_seconds",
+            "seconds from request to response",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.submissions = Counter(
+            "veritext_submissions_produced",
+            "submission events durably written to the log",
+            ["source"],
+            registry=self.registry,
+        )
+
+
+class _Instrumented:
+    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts: an exception escaped every handler
+
+        async def send_and_see(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_and_see)
+        finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self._metrics.requests.labels(method, route, str(status)).inc()
+            self._metrics.latency.labels(method, route).observe(seconds)
+            _log_request(scope, route, status, seconds)
+
+
+def _log_request(scope: Scope, route: str, status: int, seconds: float) -> None:
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = scope["path"] + (f"?{query}" if query else "")
+    about = scope.get("path_params", {}).get("submission_id")
+    client = scope.get("client")
+    log.info(
+        "%s %s %d %.1f ms",
+        scope["method"],
+        target,
+        status,
+        seconds * 1000,
+        extra={
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "client": f"{client[0]}:{client[1]}" if client else None,
+            **({"submission_id": about} if about else {}),
+        },
+    )
+
+
+def instrument(app: FastAPI, metrics: GatewayMetrics) -> None:
+    """Count and time every request of `app`, and serve `metrics` at `GET /metrics`."""
+    app.add_middleware(_Instrumented, metrics=metrics)
+
+    @app.get("/metrics", include_in_schema=False)
+    def serve_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,174 @@
+"""`veritext status`: what a running deployment is doing, from Kafka offsets and the PostgreSQL log,
+so an operator sees its health without Grafana.
+
+- Throughput: submissions and scores stored in the last minute, per second (the database's clock).
+- Waiting: texts the live scorer group has not scored yet (its lag on [submissions]).
+- Lag: each group's committed offsets against the log end, per topic and partition: the scorers
+  on [submissions], the sink on all three topics.
+- Detector versions: every version in the log; "live" when it stored a score in the last 10 minutes.
+- Errors: records in [dead-letter], failures stored per stage (last hour, all time), the latest reason.
+"""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from sink.db import ping
+from sink.models import Failure, Score, Submission
+from stream.lag import PartitionLag, group_lag, partition_offsets
+from stream.settings import KafkaSettings
+
+__all__ = ["FailureCount", "StatusReport", "VersionActivity", "collect_status", "render_status"]
+
+LIVE_WINDOW = timedelta(minutes=10)
+
+
+class VersionActivity(BaseModel):
+    detector_name: str
+    detector_version: str
+    last_minute: int
+    total: int
+    last_scored_at: datetime
+    live: bool  # stored a score within LIVE_WINDOW
+
+
+class FailureCount(BaseModel):
+    stage: str
+    last_hour: int
+    total: int
+
+
+class StatusReport(BaseModel):
+    kafka: str
+    database: str
+    taken_at: datetime
+    submitted_per_s: float  # submissions stored over the last minute
+    scored_per_s: float  # scores stored over the last minute, all versions
+    waiting: int  # records on [submissions] the scorer group has not committed
+    submissions_total: int
+    scores_total: int
+    lag: list[PartitionLag]
+    versions: list[VersionActivity]
+    dead_letters: int  # records in [dead-letter]
+    failures: list[FailureCount]
+    latest_failure: str | None
+
+
+def collect_status(kafka: KafkaSettings, engine: Engine, *, scorer_group: str, sink_group: str) -> StatusReport:
+    """Read the offsets and the log; raises `ServiceUnavailable` when either does not answer."""
+    ping(engine)
+    topics = kafka.topics
+    offsets = partition_offsets(kafka, topics.all())
+    submissions = [o for o in offsets if o.topic == topics.submissions]
+    lag = group_lag(kafka, scorer_group, submissions) + group_lag(kafka, sink_group, offsets)
+    with Session(engine) as session:
+        now = session.scalar(select(func.now()))
+        assert now is not None
+        minute_ago, hour_ago = now - timedelta(minutes=1), now - timedelta(hours=1)
+        submissions_total, submitted_last_minute = session.execute(
+            select(func.count(), func.count().filter(Submission.stored_at >= minute_ago)).select_from(Submission)
+        ).one()
+        version_rows = session.execute(
+            select(
+                Score.detector_name,
+                Score.detector_version,
+                func.count().filter(Score.stored_at >= minute_ago),
+                func.count(),
+                func.max(Score.scored_at),
+                func.max(Score.stored_at),
+            )
+            .group_by(Score.detector_name, Score.detector_version)
+            .order_by(func.max(Score.stored_at).desc())
+        ).all()
+        failure_rows = session.execute(
+            select(Failure.stage, func.count().filter(Failure.failed_at >= hour_ago), func.count())
+            .group_by(Failure.stage)
+            .order_by(Failure.stage)
+        ).all()
+        latest_failure = session.scalar(select(Failure.reason).order_by(Failure.failed_at.desc()).limit(1))
+    versions = [
+        VersionActivity(
+            detector_name=name,
+            detector_version=version,
+            last_minute=last_minute,
+            total=total,
+            last_scored_at=last_scored,
+            live=last_stored >= now - LIVE_WINDOW,
+        )
+        for name, version, last_minute, total, last_scored, last_stored in version_rows
+    ]
+    return StatusReport(
+        kafka=kafka.bootstrap,
+        database=engine.url.render_as_string(hide_password=True),
+        taken_at=now,
+        submitted_per_s=submitted_last_minute / 60,
+        scored_per_s=sum(v.last_minute for v in versions) / 60,
+        waiting=sum(p.lag for p in lag if p.group == scorer_group),
+        submissions_total=submissions_total,
+        scores_total=sum(v.total for v in versions),
+        lag=lag,
+        versions=versions,
+        dead_letters=sum(o.end - o.start for o in offsets if o.topic == topics.dead_letter),
+        failures=[FailureCount(stage=stage, last_hour=hour, total=total) for stage, hour, total in failure_rows],
+        latest_failure=latest_failure,
+    )
+
+
+def _lag_table(report: StatusReport) -> Table:
+    table = Table(title="Consumer lag", title_justify="left")
+    for column in ("group", "topic", "lag", "per partition"):
+        table.add_column(column, justify="right" if column == "lag" else "left")
+    keys = sorted({(p.group, p.topic) for p in report.lag})
+    for group, topic in keys:
+        parts = sorted((p for p in report.lag if (p.group, p.topic) == (group, topic)), key=lambda p: p.partition)
+        total = sum(p.lag for p in parts)
+        detail = " ".join(f"{p.partition}:{p.lag}" for p in parts)
+        table.add_row(group, topic, f"[{'yellow' if total else 'green'}]{total}[/]", detail)
+    return table
+
+
+def _versions_table(report: StatusReport) -> Table:
+    table = Table(title="Detector versions", title_justify="left")
+    for column in ("detector", "version", "scores/min", "total", "last scored", "state"):
+        table.add_column(column, justify="right" if column in ("scores/min", "total") else "left")
+    for v in report.versions:
+        state = "[green]live[/]" if v.live else "[dim]idle[/]"
+        scored = v.last_scored_at.strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(v.detector_name, v.detector_version, str(v.last_minute), str(v.total), scored, state)
+    if not report.versions:
+        table.add_row("[dim]no scores yet[/]", "", "", "", "", "")
+    return table
+
+
+def _errors_table(report: StatusReport) -> Table:
+    table = Table(title="Errors", title_justify="left")
+    for column in ("stage", "failures last hour", "total"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for f in report.failures:
+        table.add_row(f.stage, f"[{'red' if f.last_hour else 'green'}]{f.last_hour}[/]", str(f.total))
+    if not report.failures:
+        table.add_row("[green]none[/]", "0", "0")
+    return table
+
+
+def render_status(report: StatusReport, console: Console) -> None:
+    waiting = f"[{'yellow' if report.waiting else 'green'}]{report.waiting}[/]"
+    dead = f"[{'red' if report.dead_letters else 'green'}]{report.dead_letters}[/]"
+    summary = (
+        f"kafka     [bold]{report.kafka}[/]\n"
+        f"database  [bold]{report.database}[/]\n"
+        f"throughput (last minute)  {report.submitted_per_s:.2f} submitted/s   {report.scored_per_s:.2f} scored/s\n"
+        f"texts waiting  {waiting}   dead letters in topic  {dead}\n"
+        f"in the log  {report.submissions_total} submissions, {report.scores_total} scores"
+    )
+    parts: list[Table | str] = [_lag_table(report), _versions_table(report), _errors_table(report)]
+    if report.latest_failure:
+        parts.append(f"latest failure: [red]{report.latest_failure[:300]}[/]")
+    taken = report.taken_at.strftime("%Y-%m-%d %H:%M:%S %Z")
+    console.print(Panel(summary, title=f"veritext status at {taken}", title_align="left"))
+    console.print(Group(*parts))
