@@ -24,6 +24,7 @@ async def ask(url: str, queue: str, text: str, body_shape: str, correlation_id: 
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel()
+        await channel.declare_queue(queue, durable=True)  # tasks wait there until a worker (the bridge) runs
         replies = await channel.declare_queue(exclusive=True)
         payload = {"text": text} if body_shape == "text" else {"data": {"text": text}}
         await channel.default_exchange.publish(

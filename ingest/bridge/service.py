@@ -1,31 +1,34 @@
 """The RabbitMQ bridge: original clients put tasks on `ml_tasks`; the bridge writes each one to
 [submissions] and answers it when its score appears on [scores].
 
-How a task flows, and why nothing is lost or answered twice:
+How a task flows, and why none is lost or answered twice:
 
 1. A delivery is parsed (`messages.parse_task`); a malformed one is dead-lettered at once.
 2. The task is registered as waiting on its submission id (uuid5 of the task's identity) with
    the outcome follower, then written to [submissions] (source `rabbitmq`, carrying the
-   correlation id and reply_to) with the durable producer. A failed write is retried with
-   backoff while the task stays unacknowledged.
-3. When the follower sees the score (or a scorer dead letter) for that id, the bridge publishes
-   the answer and only then acknowledges the RabbitMQ message (`replies.AmqpSession`).
+   correlation id and reply_to) by the durable producer (`acks=all`). A failed write is retried
+   with backoff while the task stays unacknowledged.
+3. When the follower sees the score (or a scorer dead letter) for that id, the answer and the
+   acknowledgement of the RabbitMQ message go out in one AMQP transaction (`replies.AmqpSession`).
 
-So the task is acknowledged only after the broker acknowledged its Kafka write, and in fact only
-after it was answered: until then the unacknowledged message in RabbitMQ is the bridge's durable
-to-do list, and the bridge keeps no state of its own. If the bridge dies or loses its connection,
-RabbitMQ redelivers every task not yet answered; the bridge writes it again under the same
-submission id (the sink keeps one row and one score per detector version) and answers it when
-the new score arrives. A redelivered task that had already been scored is therefore scored a
-second time by the scorer, which the log absorbs; the cost is bounded by `prefetch`. A task is
-answered twice only if the process dies between writing an answer and writing its
-acknowledgement to the socket (no network round trip lies between them). A score that arrives for
-an id nobody waits on (another source, a duplicate, a replay with a new detector version) is
-ignored, so replays never re-answer old tasks.
+So a task is acknowledged only after the broker acknowledged its Kafka write, and in fact only
+when it is answered: until then the unacknowledged message in RabbitMQ is the bridge's durable
+to-do list, and the bridge keeps no state that a crash could lose. If the bridge dies or loses
+its connection, RabbitMQ redelivers every task whose answer was not committed; the bridge
+writes it again under the same submission id (the sink keeps one row and one score per
+detector version) and answers it when the new score arrives. The price: a redelivered task that
+had already been scored is scored again by the scorer (the log absorbs it), at most `prefetch`
+tasks per crash. A score for an id nobody waits on (another source, a repeat, a replay with a new
+detector version) is ignored, so replays never answer old tasks again.
+
+Why not acknowledge right after the Kafka write and answer from the log? Then the reply state
+(reply_to, correlation id, text) must be recovered after a crash from the topics, and a task
+whose answer was published just before the crash is answered again; holding the message costs
+nothing of that and gives exactly-once answers through the transaction.
 
 Because tasks wait unacknowledged, `prefetch` is also the number of tasks in flight; keep it
 below what the scorers finish within RabbitMQ's `consumer_timeout` (30 min by default), or
-RabbitMQ closes the channel and redelivers them (which this loop survives).
+RabbitMQ closes the channel and redelivers them (which this loop survives, at the price above).
 
 RabbitMQ unreachable at start or lost later: one warning line per attempt, reconnection with
 exponential backoff (`reconnect_min_s` .. `reconnect_max_s`), and the unanswered tasks come back
@@ -40,11 +43,11 @@ from uuid import UUID
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-from aiormq.exceptions import AMQPError, ChannelInvalidStateError, ProbableAuthenticationError
+from aiormq.exceptions import ProbableAuthenticationError
 
 from ingest.bridge.messages import BridgeTask, ErrorReply, MalformedTask, ScoreReply, parse_task
 from ingest.bridge.outcomes import Outcome, OutcomeFollower
-from ingest.bridge.replies import AmqpSession
+from ingest.bridge.replies import LOST, AmqpSession
 from ingest.bridge.settings import BridgeSettings, safe_url
 from schemas.errors import ConfigError, DeliveryError
 from schemas.events import ScoreEvent, SubmissionEvent
@@ -54,8 +57,6 @@ from stream.settings import KafkaSettings
 __all__ = ["Bridge"]
 
 log = logging.getLogger(__name__)
-
-_LOST = (AMQPError, ChannelInvalidStateError, ConnectionError)  # the RabbitMQ connection went away
 
 
 @dataclass(eq=False)
@@ -109,7 +110,7 @@ class Bridge:
                 connection = await aio_pika.connect(self._url.get_secret_value(), timeout=10)
             except ProbableAuthenticationError as exc:
                 raise ConfigError(f"RabbitMQ at {self._where} refused the credentials: {exc}") from None
-            except (*_LOST, OSError, TimeoutError) as exc:
+            except (*LOST, OSError, TimeoutError) as exc:
                 log.warning("RabbitMQ at %s is unreachable (%s); retrying in %.1f s", self._where, exc, delay)
                 await self._pause(delay)
                 delay = min(delay * 2, self._settings.reconnect_max_s)
@@ -117,9 +118,11 @@ class Bridge:
             delay = self._settings.reconnect_min_s
             try:
                 await self._consume(connection)
-            except _LOST as exc:
+            except LOST as exc:
                 log.warning("lost RabbitMQ at %s while setting up (%s)", self._where, exc)
             finally:
+                if self._session is not None:
+                    await self._session.close()
                 self._session = None
                 self._waiting.clear()  # RabbitMQ redelivers the unanswered tasks
                 self._follower.forget_all()
@@ -208,8 +211,8 @@ class Bridge:
                         routing_key=f"score.{outcome.label}",
                     )
                     self.answered += 1
-                except _LOST as exc:
-                    log.warning("could not answer task %s (%s); RabbitMQ redelivers it", task.task_id, exc)
+                except LOST as exc:
+                    log.debug("could not answer task %s (%s); RabbitMQ redelivers it", task.task_id, exc)
             else:
                 reason = f"scoring failed: {outcome.reason}"
                 error = ErrorReply(submission_id=task.submission_id, id=task.task_id, error=reason)
@@ -220,5 +223,5 @@ class Bridge:
     ) -> None:
         try:
             await session.dead_letter(message, reason, error)
-        except _LOST as exc:
-            log.warning("could not dead-letter task %s (%s); RabbitMQ redelivers it", message.message_id, exc)
+        except LOST as exc:
+            log.debug("could not dead-letter task %s (%s); RabbitMQ redelivers it", message.message_id, exc)
