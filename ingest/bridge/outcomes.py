@@ -75,8 +75,9 @@ class OutcomeFollower:
         assert self._consumer is not None
         scores = self._kafka.topics.scores
         while not self._stop.is_set():
-            try:
-                records = self._consumer.consume(500, 0.1)
+            try:  # the first record as soon as it comes, then whatever is already fetched
+                first = self._consumer.poll(0.1)
+                records = [] if first is None else [first, *self._consumer.consume(500, 0)]
             except KafkaException as exc:
                 log.warning("reading outcomes failed, retrying: %s", exc)
                 continue
