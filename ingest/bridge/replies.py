@@ -164,6 +164,7 @@ class AmqpSession:
             drained.append(self._outbox.get_nowait())
         return drained
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        """Stop the writer; outputs not yet committed fail, and RabbitMQ redelivers their tasks."""
         if self._writer is not None:
             self._writer.cancel()

@@ -84,7 +84,7 @@ class Bridge:
         self.answered = 0
         self.stop = threading.Event()
 
-    def run(self, stop_when_idle_s: float | None = None) -> int:
+    def run(self) -> int:
         """Serve until `stop` is set; returns the number of tasks answered."""
         return asyncio.run(self._main())
 
@@ -122,7 +122,7 @@ class Bridge:
                 log.warning("lost RabbitMQ at %s while setting up (%s)", self._where, exc)
             finally:
                 if self._session is not None:
-                    await self._session.close()
+                    self._session.close()
                 self._session = None
                 self._waiting.clear()  # RabbitMQ redelivers the unanswered tasks
                 self._follower.forget_all()
