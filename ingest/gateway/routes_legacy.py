@@ -3,16 +3,12 @@
 from fastapi import APIRouter
 
 from ingest.gateway.deps import SubmitterDep
+from ingest.legacy import legacy_result
 from schemas.api import PredictionsRequest, PredictionsResponse, PredictRequest, PredictResponse
 
-__all__ = ["legacy_result", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["legacy"])
-
-
-def legacy_result(text: str, probability: float) -> str:
-    """The original `result` string, with the real probability to three decimals."""
-    return f"Processed text: {text}, **probability generated text = {probability:.3f}**"
 
 
 @router.post("/predict", response_model=PredictResponse)
