@@ -3,8 +3,8 @@
 No broker and no database: the detector runs here, in batches of texts of similar length, on the GPU
 when there is one. The report holds the metrics (metrics.py) overall and per value of each `--by` field
 (lang, domain, generator). A generator's group holds its machine texts and the human texts paired with
-them (same `pair_id`), or, where texts are unpaired, every human text: a generator is measured against
-the humans it imitated.
+them (same `pair_id`), or, where texts are unpaired, every human text of the same language: a generator
+is measured against the humans it imitated.
 """
 
 import csv
@@ -78,8 +78,9 @@ def _groups(rows: Sequence[Scored], field: str) -> dict[str, list[Scored]]:
     result = {}
     for generator, machine in by_generator.items():
         pairs = {r.record.pair_id for r in machine if r.record.pair_id}
+        langs = {r.record.lang for r in machine}
         paired = [h for h in humans if h.record.pair_id in pairs]
-        result[generator] = machine + (paired or humans)
+        result[generator] = machine + (paired or [h for h in humans if h.record.lang in langs])
     return result
 
 
