@@ -27,8 +27,9 @@ built on those sums, so one forward pass serves all of them.
   gigabytes. The transformer body runs once per sub-batch, then the output head runs on `chunk_tokens`
   positions at a time and only five numbers per position are kept. The final logit soft-capping of the
   config is applied when set.
-- **Head precision.** `head_dtype` bfloat16 runs the output head about twice as fast on a CPU with
-  AVX512-BF16 (and is what a GPU uses); per-text features move by about 1e-3, AUROC by less than 0.005
+- **Head precision.** `head_dtype` bfloat16 rounds the logits to about two decimal digits: per-text
+  features move by about 1e-3 (the log-rank more, through ties), AUROC by about 0.01; on the 2-core CPU it
+  was 1.14x faster end to end
   (bench/results/detector_cpu.md).
 - **Determinism.** Same text, same sums: bit for bit on CPU for the same batch. With an fp32 head the
   sums move by about 1e-5 with whatever else is in the batch (padding), with a bf16 head by about 1e-3.

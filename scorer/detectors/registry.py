@@ -43,8 +43,8 @@ class DetectorOptions:
     performer: str | None = None  # a second model sharing the tokenizer: Binoculars features
     calibration: Path | None = None  # None: the committed artifact for the packaged model
     device: str | None = None  # None: CUDA when available, else CPU
-    # the output head's arithmetic: "auto" is bfloat16 where the hardware has it (any CUDA GPU; a CPU with
-    # AVX512-BF16 or AMX: 2x faster there, AUROC within 0.005 of fp32, see bench/results/detector_cpu.md)
+    # the output head's arithmetic: "auto" is bfloat16 on a GPU (the model runs in bfloat16 there) and fp32 on
+    # a CPU, where bf16 was 1.14x faster but moved AUROC by -0.013 (bench/results/detector_cpu.md)
     head_precision: Literal["auto", "fp32", "bf16"] = "auto"
     stats_cache: Path | None = None  # offline tools only: reuse measured statistics
 
@@ -95,9 +95,8 @@ def _head_dtype(options: DetectorOptions):
     import torch
 
     if options.head_precision == "auto":
-        bf16 = torch.cuda.is_available() if options.device is None else options.device.startswith("cuda")
-        bf16 = bf16 or torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        return torch.bfloat16 if bf16 else torch.float32
+        cuda = torch.cuda.is_available() if options.device is None else options.device.startswith("cuda")
+        return torch.bfloat16 if cuda else torch.float32
     return torch.bfloat16 if options.head_precision == "bf16" else torch.float32
 
 
