@@ -88,7 +88,6 @@ def run_up(settings: UpSettings, console: Console) -> int:
             f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs, metrics at /metrics)\n"
             f"  metrics   scorer :{env['VERITEXT_SCORER_METRICS_PORT']}, sink :{env['VERITEXT_SINK_METRICS_PORT']}"
             "  (`veritext status` sums it all up)\n"
-            f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs)\n"
             f"{bridge_line}"
             f"  kafka     {bootstrap}\n"
             f"  database  {database_url}\n"
