@@ -1,1 +1,3 @@
-"""Ingest: everything that writes submissions to the log (the HTTP gateway; bulk and bridge later)."""
+"""Ingest: everything that writes submissions to the log. Three producers: the HTTP gateway
+(`ingest.gateway`), bulk ingestion of files (`ingest.bulk`), and the RabbitMQ bridge for the
+original clients of `ml_tasks` (`ingest.bridge`)."""

@@ -6,7 +6,9 @@ serves them on.
   memory is `process_resident_memory_bytes`), so two workers in one process never share counters.
 - Consumer lag comes from librdkafka's statistics (`statistics.interval.ms`): per assigned
   partition, the log end offset minus the group's committed offset. The workers commit only after
-  their output is durable, so the lag counts records not yet durably handled.
+  their output is durable, so the lag counts records not yet durably handled. A follower that
+  never commits (the bridge's, reading outcomes from the end) is measured from the last record it
+  read instead.
 - A worker's endpoint answers `/metrics` and `/healthz` (the process answers; a worker whose loop
   fails exits, so an answering process is a live one).
 """
@@ -14,7 +16,7 @@ serves them on.
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -57,24 +59,27 @@ class ConsumerLag:
         self._interval_ms = interval_ms
         self._gauge = Gauge(
             "veritext_consumer_lag",
-            "records in a partition after the group's committed offset (not yet durably handled)",
+            "records in a partition after the group's committed offset (not yet durably handled); "
+            "for a follower that never commits, after the last record it read",
             ["group", "topic", "partition"],
             registry=registry,
         )
         self._reported: set[tuple[str, str]] = set()
 
-    def consumer_config(self) -> dict[str, Any]:
-        """Settings to merge into the consumer's configuration."""
-        return {"statistics.interval.ms": self._interval_ms, "stats_cb": self._on_statistics}
+    def consumer_config(self, *, commits: bool = True) -> dict[str, Any]:
+        """Settings to merge into the consumer's configuration; `commits=False` for a consumer that
+        never commits offsets (its lag is counted from the last record handed to it)."""
+        lag = _lag if commits else _read_lag
+        return {"statistics.interval.ms": self._interval_ms, "stats_cb": lambda raw: self._on_statistics(raw, lag)}
 
-    def _on_statistics(self, raw: str) -> None:
+    def _on_statistics(self, raw: str, lag_of: Callable[[dict[str, Any]], int | None]) -> None:
         stats = json.loads(raw)
         seen: set[tuple[str, str]] = set()
         for topic, topic_stats in stats.get("topics", {}).items():
             for partition, p in topic_stats.get("partitions", {}).items():
                 if partition == "-1" or p.get("fetch_state") != "active":
                     continue
-                lag = _lag(p)
+                lag = lag_of(p)
                 if lag is None:
                     continue
                 self._gauge.labels(self._group, topic, partition).set(lag)
@@ -92,6 +97,19 @@ def _lag(partition: dict[str, Any]) -> int | None:
     start, end = partition.get("lo_offset", -1), partition.get("hi_offset", -1)
     if partition.get("committed_offset", -1) < 0 and start >= 0 and end >= 0:
         return end - start
+    return None
+
+
+def _read_lag(partition: dict[str, Any]) -> int | None:
+    """librdkafka's `consumer_lag_stored`: the log end offset minus the offset after the last record
+    handed to the application (stored automatically as each record is handed over). Before the
+    first record is handed over, which librdkafka leaves unknown, from the fetch position (0 for a
+    partition nothing was written to since the consumer was assigned it)."""
+    if partition.get("consumer_lag_stored", -1) >= 0:
+        return partition["consumer_lag_stored"]
+    end, position = partition.get("hi_offset", -1), partition.get("next_offset", -1)
+    if partition.get("stored_offset", -1) < 0 and end >= position >= 0:
+        return end - position
     return None
 
 

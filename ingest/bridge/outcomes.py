@@ -13,6 +13,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
@@ -31,8 +32,10 @@ Outcome = ScoreEvent | DeadLetterEvent
 
 
 class OutcomeFollower:
-    def __init__(self, kafka: KafkaSettings) -> None:
+    def __init__(self, kafka: KafkaSettings, config: dict[str, Any] | None = None) -> None:
+        """`config` is merged into the consumer's configuration (the lag statistics)."""
         self._kafka = kafka
+        self._config = config or {}
         self._expected: set[bytes] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -46,6 +49,8 @@ class OutcomeFollower:
                 "group.id": f"veritext-bridge-follower-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "fetch.wait.max.ms": 20,
+                "logger": log,
+                **self._config,
             }
         )
         assignment = []

@@ -46,6 +46,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import ProbableAuthenticationError
 
 from ingest.bridge.messages import BridgeTask, ErrorReply, MalformedTask, ScoreReply, parse_task
+from ingest.bridge.metrics import BridgeMetrics
 from ingest.bridge.outcomes import Outcome, OutcomeFollower
 from ingest.bridge.replies import LOST, AmqpSession
 from ingest.bridge.settings import BridgeSettings, safe_url
@@ -69,14 +70,15 @@ class _Waiting:
 class Bridge:
     """Run with `run()` (blocks until `stop` is set); one asyncio loop, plus the Kafka threads."""
 
-    def __init__(self, settings: BridgeSettings, kafka: KafkaSettings) -> None:
+    def __init__(self, settings: BridgeSettings, kafka: KafkaSettings, metrics: BridgeMetrics | None = None) -> None:
         if settings.url is None:
             raise ConfigError("VERITEXT_RABBITMQ_URL is not set; set it to amqp://USER:PASSWORD@HOST:5672/")
         self._settings = settings
         self._url = settings.url
         self._where = safe_url(settings.url)
         self._kafka = kafka
-        self._follower = OutcomeFollower(kafka)
+        self.metrics = metrics or BridgeMetrics()
+        self._follower = OutcomeFollower(kafka, self.metrics.lag.consumer_config(commits=False))
         self._producer: AsyncEventProducer | None = None
         self._session: AmqpSession | None = None
         self._waiting: dict[UUID, list[_Waiting]] = {}
@@ -159,7 +161,9 @@ class Bridge:
                 max_text_chars=self._settings.max_text_chars,
             )
         except MalformedTask as exc:
-            await self._dead_letter(session, message, str(exc), ErrorReply(id=message.message_id, error=str(exc)))
+            if await self._dead_letter(session, message, str(exc), ErrorReply(id=message.message_id, error=str(exc))):
+                self.metrics.tasks.labels("malformed").inc()
+                self.metrics.dead_letters.labels("bridge").inc()
             return
         waiting = _Waiting(task, message, session)
         self._waiting.setdefault(task.submission_id, []).append(waiting)
@@ -211,17 +215,22 @@ class Bridge:
                         routing_key=f"score.{outcome.label}",
                     )
                     self.answered += 1
+                    self.metrics.tasks.labels("answered").inc()
                 except LOST as exc:
                     log.debug("could not answer task %s (%s); RabbitMQ redelivers it", task.task_id, exc)
             else:
                 reason = f"scoring failed: {outcome.reason}"
                 error = ErrorReply(submission_id=task.submission_id, id=task.task_id, error=reason)
-                await self._dead_letter(w.session, w.message, reason, error)
+                if await self._dead_letter(w.session, w.message, reason, error):
+                    self.metrics.tasks.labels("failed").inc()
 
     async def _dead_letter(
         self, session: AmqpSession, message: AbstractIncomingMessage, reason: str, error: ErrorReply
-    ) -> None:
+    ) -> bool:
+        """Dead-letter the task; False when the connection went first (RabbitMQ redelivers it)."""
         try:
             await session.dead_letter(message, reason, error)
         except LOST as exc:
             log.debug("could not dead-letter task %s (%s); RabbitMQ redelivers it", message.message_id, exc)
+            return False
+        return True

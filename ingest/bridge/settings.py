@@ -32,3 +32,5 @@ class BridgeSettings(BaseSettings):
     produce_timeout_s: float = Field(default=10.0, gt=0, description="one attempt to write a task to the log")
     reconnect_min_s: float = Field(default=0.5, gt=0, description="first wait before reconnecting to RabbitMQ")
     reconnect_max_s: float = Field(default=30.0, gt=0, description="longest wait between reconnection attempts")
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")

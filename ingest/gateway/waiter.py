@@ -69,7 +69,10 @@ class ScoreWaiter:
     def _follow(self) -> None:
         assert self._consumer is not None and self._loop is not None
         while not self._stop.is_set():
-            for record in self._consumer.consume(500, 0.1):
+            # The first record as soon as it comes, then whatever is already fetched: consume(500, 0.1)
+            # would hold every score until 500 records or 100 ms, delaying each synchronous answer.
+            first = self._consumer.poll(0.1)
+            for record in [] if first is None else [first, *self._consumer.consume(500, 0)]:
                 if record.error() is not None:
                     continue
                 try:

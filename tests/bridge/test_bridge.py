@@ -1,6 +1,6 @@
 """The bridge on real RabbitMQ, the real broker and real PostgreSQL, with the model double (these
 tests are about mechanics): a thousand tasks answered once each, and malformed tasks moved to the
-dead-letter queue with their reason."""
+dead-letter queue with their reason; the bridge's task counters agree with what came back."""
 
 import json
 import time
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ingest.bridge import Bridge
 from ingest.bridge.messages import SUBMISSION_NAMESPACE
+from ingest.bridge.metrics import FOLLOWER, BridgeMetrics
 from sink.models import Submission
 from tests.bridge.helpers import Task, collect, drain, queue_depth, scoring, send
 from tests.doubles import FixedScoreDetector
@@ -19,6 +20,26 @@ from tests.helpers import LEGACY_RESULT, running, wait_until
 from tests.pipeline import count_rows
 
 N = 1000
+
+
+def _lag(bridge: Bridge) -> dict[tuple[str, str], float]:
+    """The outcome follower's `veritext_consumer_lag` by (topic, partition)."""
+    return {
+        (s.labels["topic"], s.labels["partition"]): s.value
+        for metric in bridge.metrics.registry.collect()
+        if metric.name == "veritext_consumer_lag"
+        for s in metric.samples
+        if s.labels["group"] == FOLLOWER
+    }
+
+
+def _tasks(bridge: Bridge) -> dict[str, float]:
+    """`veritext_bridge_tasks_total` by outcome (0 for an outcome never counted)."""
+    registry = bridge.metrics.registry
+    return {
+        outcome: registry.get_sample_value("veritext_bridge_tasks_total", {"outcome": outcome}) or 0
+        for outcome in ("answered", "malformed", "failed")
+    }
 
 
 def _task(i: int, text: str, reply_to: str) -> Task:
@@ -32,12 +53,17 @@ def test_a_thousand_tasks_get_a_thousand_replies_each_correlation_id_once(kafka,
     texts = [f"task {i} {uuid.uuid4()}" for i in range(N)]
     double = FixedScoreDetector()
     expected = {f"c-{i}": (text, double.score([text])[0]) for i, text in enumerate(texts)}
-    with scoring(kafka, engine, FixedScoreDetector(), max_batch=64), running(Bridge(rabbit.bridge, kafka)):
+    bridge = Bridge(rabbit.bridge, kafka, BridgeMetrics(lag_interval_ms=200))
+    with scoring(kafka, engine, FixedScoreDetector(), max_batch=64), running(bridge):
         send(rabbit.url, rabbit.bridge.queue, [_task(i, t, rabbit.replies) for i, t in enumerate(texts)])
         replies = collect(rabbit.url, rabbit.replies, N, timeout_s=240)
         replies += collect(rabbit.url, rabbit.replies, N, timeout_s=10, idle_s=3)  # a repeat would show here
         published = drain(rabbit.url, rabbit.results)
         wait_until(lambda: count_rows(engine) == (N, N), timeout_s=60, what="the log to hold every task")
+        followed = {
+            (t, str(p)): 0 for t in (kafka.topics.scores, kafka.topics.dead_letter) for p in range(kafka.partitions)
+        }
+        wait_until(lambda: _lag(bridge) == followed, timeout_s=30, what="the follower's lag on every partition, 0")
 
     assert Counter(r.correlation_id for r in replies) == dict.fromkeys(expected, 1)
     for reply in replies:
@@ -56,6 +82,7 @@ def test_a_thousand_tasks_get_a_thousand_replies_each_correlation_id_once(kafka,
     assert {c for _, _, c in rows} == set(expected)
     by_correlation = {c: submission_id for submission_id, _, c in rows}
     assert by_correlation["c-3"] == uuid.uuid5(SUBMISSION_NAMESPACE, "id:client-3"), "the id names the submission"
+    assert _tasks(bridge) == {"answered": N, "malformed": 0, "failed": 0}
 
 
 MALFORMED = {
@@ -78,10 +105,8 @@ def test_malformed_tasks_land_in_the_dead_letter_queue_with_their_reason(kafka, 
     good = [Task(json.dumps({"text": f"good {i}"}).encode(), correlation_id=f"good-{i}") for i in range(2)]
     good = [Task(t.body, t.correlation_id, rabbit.replies) for t in good]
     tasks = [*bad[:4], good[0], *bad[4:], failing, good[1]]
-    with (
-        scoring(kafka, engine, FixedScoreDetector(fail_on=[FAILING_TEXT])),
-        running(Bridge(rabbit.bridge, kafka)),
-    ):
+    bridge = Bridge(rabbit.bridge, kafka)
+    with scoring(kafka, engine, FixedScoreDetector(fail_on=[FAILING_TEXT])), running(bridge):
         send(rabbit.url, rabbit.bridge.queue, tasks)
         replies = collect(rabbit.url, rabbit.replies, len(tasks), timeout_s=120)
         dead = drain(rabbit.url, rabbit.bridge.dead_letter_queue)
@@ -101,3 +126,6 @@ def test_malformed_tasks_land_in_the_dead_letter_queue_with_their_reason(kafka, 
         assert reason in answers[task.correlation_id]["error"]
     assert reasons["fails"].startswith("scoring failed: ")
     assert {m.correlation_id: m.body for m in dead} == {t.correlation_id: t.body for t in [*bad, failing]}
+    assert _tasks(bridge) == {"answered": 2, "malformed": len(bad), "failed": 1}
+    dead_letters = bridge.metrics.registry.get_sample_value("veritext_dead_letters_total", {"stage": "bridge"})
+    assert dead_letters == len(bad), "a scoring failure is the scorer's dead letter, not counted again here"

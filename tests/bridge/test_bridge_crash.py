@@ -1,7 +1,8 @@
 """Kill the bridge (SIGKILL, a real `veritext bridge` process) while tasks are in flight and start
 it again: every task is answered, each exactly once, and none is stored or scored twice in the
 log. Real RabbitMQ, real broker, real PostgreSQL; the model is a slow double so the kill lands
-mid-stream."""
+mid-stream. The restarted bridge serves its metrics and health over HTTP, and counts the tasks it
+answered."""
 
 import json
 import os
@@ -12,11 +13,14 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import httpx
 from confluent_kafka import Consumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sink.models import Score, Submission
+from stream.embedded_broker import free_port
 from tests.bridge.helpers import Task, collect, scoring, send
 from tests.doubles import FixedScoreDetector
 from tests.helpers import wait_until
@@ -25,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 N = 400
 
 
-def _start_bridge(kafka, rabbit) -> subprocess.Popen:
+def _start_bridge(kafka, rabbit, metrics_port: int = 0) -> subprocess.Popen:
     env = {
         **os.environ,
         "VERITEXT_KAFKA_BOOTSTRAP": kafka.bootstrap,
@@ -35,6 +39,7 @@ def _start_bridge(kafka, rabbit) -> subprocess.Popen:
         "VERITEXT_RABBITMQ_DEAD_LETTER_QUEUE": rabbit.bridge.dead_letter_queue,
         "VERITEXT_RABBITMQ_RESULTS_EXCHANGE": rabbit.bridge.results_exchange,
         "VERITEXT_RABBITMQ_PREFETCH": "100",
+        "VERITEXT_RABBITMQ_METRICS_PORT": str(metrics_port),
     }
     return subprocess.Popen([sys.executable, "-m", "veritext", "bridge"], cwd=ROOT, env=env)
 
@@ -46,6 +51,14 @@ def _counts(engine) -> tuple[int, int, int]:
             s.scalar(select(func.count()).select_from(Score)) or 0,
             s.scalar(select(func.count(func.distinct(Score.submission_id)))) or 0,
         )
+
+
+def _answered(metrics_url: str) -> float | None:
+    for family in text_string_to_metric_families(httpx.get(metrics_url, timeout=5).text):
+        for sample in family.samples:
+            if sample.name == "veritext_bridge_tasks_total" and sample.labels == {"outcome": "answered"}:
+                return sample.value
+    return None
 
 
 def _events_in(kafka, topic: str) -> int:
@@ -77,10 +90,13 @@ def test_bridge_killed_mid_flight_answers_every_task_once_and_scores_none_twice(
         answered_before_kill = len(replies)
         assert 0 < answered_before_kill < N, "the kill landed mid-stream"
 
-        bridge = _start_bridge(kafka, rabbit)
+        port = free_port()
+        bridge = _start_bridge(kafka, rabbit, metrics_port=port)
         try:
             replies += collect(rabbit.url, rabbit.replies, N - answered_before_kill, timeout_s=180)
             replies += collect(rabbit.url, rabbit.replies, N, timeout_s=10, idle_s=3)  # a repeat would show here
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+            assert _answered(f"http://127.0.0.1:{port}/metrics") == N - answered_before_kill
         finally:
             bridge.terminate()
             assert bridge.wait(30) == 0, "SIGTERM stops the bridge cleanly"

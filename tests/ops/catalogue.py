@@ -73,14 +73,16 @@ def cli_commands() -> set[str]:
 
 
 def exposed_metric_names() -> set[str]:
-    """Every sample name the gateway, scorer and sink registries can expose (`_total`, `_bucket`...)."""
+    """Every sample name the gateway, scorer, sink and bridge registries can expose (`_total`, `_bucket`...)."""
+    from ingest.bridge.metrics import BridgeMetrics
     from ingest.gateway.metrics import GatewayMetrics
     from scorer.metrics import ScorerMetrics
     from sink.metrics import SinkMetrics
 
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "summary": ("_count", "_sum")}
     names = set()
-    for registry in (GatewayMetrics().registry, ScorerMetrics("g").registry, SinkMetrics("g").registry):
+    registries = (GatewayMetrics(), ScorerMetrics("g"), SinkMetrics("g"), BridgeMetrics())
+    for registry in (metrics.registry for metrics in registries):
         for family in registry.collect():
             names.update(family.name + s for s in suffixes.get(family.type, ("",)))
             names.update(sample.name for sample in family.samples)

@@ -20,6 +20,11 @@ from tests.ops.catalogue import ROOT, cli_commands, exposed_metric_names, settin
 COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = Path(__file__).parent / "compose_spec" / "compose-spec.json"
 DOCKERFILE = ROOT / "Dockerfile"
+WORKER_METRICS_PORTS = {
+    "scorer": "VERITEXT_SCORER_METRICS_PORT",
+    "sink": "VERITEXT_SINK_METRICS_PORT",
+    "bridge": "VERITEXT_RABBITMQ_METRICS_PORT",
+}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +85,7 @@ def test_every_veritext_variable_exists_in_the_settings_and_every_required_one_i
     owners = {v.owner for v in known.values()}
     assert {"KafkaSettings", "GatewaySettings", "ScorerSettings", "SinkSettings", "DatabaseSettings"} <= owners
     veritext = _veritext_services(compose)
-    assert {"gateway", "scorer", "sink", "migrate"} <= set(veritext)
+    assert {"gateway", "scorer", "sink", "bridge", "migrate"} <= set(veritext)
     for name, service in veritext.items():
         env = _environment(service)
         unknown = sorted(v for v in env if v.startswith("VERITEXT_") and v not in known)
@@ -129,8 +134,8 @@ def test_ports_agree_between_nginx_compose_the_gateway_settings_and_the_health_c
     upstreams = [d["args"][0] for d in directives if d["directive"] == "upstream"]
     assert passes == [f"http://{u}" for u in upstreams]
 
-    for worker in ("scorer", "sink"):
-        metrics = int(_environment(services[worker])[f"VERITEXT_{worker.upper()}_METRICS_PORT"])
+    for worker, setting in WORKER_METRICS_PORTS.items():
+        metrics = int(_environment(services[worker])[setting])
         assert metrics > 0, f"{worker} serves no metrics"
         assert [str(p) for p in services[worker]["expose"]] == [str(metrics)]
         assert _port_in(services[worker]["healthcheck"]["test"]) == metrics
@@ -154,10 +159,8 @@ def test_prometheus_scrapes_every_component_on_its_metrics_port(compose):
         for dns in job.get("dns_sd_configs", []):
             targets.update(f"{name}:{dns['port']}" for name in dns["names"])
     gateway_port = _environment(services["gateway"]).get("VERITEXT_GATEWAY_PORT", str(GatewaySettings().port))
-    expected = {
-        f"gateway:{gateway_port}",
-        f"scorer:{_environment(services['scorer'])['VERITEXT_SCORER_METRICS_PORT']}",
-        f"sink:{_environment(services['sink'])['VERITEXT_SINK_METRICS_PORT']}",
+    expected = {f"gateway:{gateway_port}"} | {
+        f"{worker}:{_environment(services[worker])[setting]}" for worker, setting in WORKER_METRICS_PORTS.items()
     }
     assert expected <= targets
     long_running = {n for n, s in _veritext_services(compose).items() if s.get("restart") != "no"}

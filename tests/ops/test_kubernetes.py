@@ -140,6 +140,7 @@ def test_container_ports_agree_with_the_settings(manifests):
     assert ports("veritext-gateway") == {int(settings.get("VERITEXT_GATEWAY_PORT", GatewaySettings().port))}
     assert ports("veritext-scorer") == {int(settings["VERITEXT_SCORER_METRICS_PORT"])}
     assert ports("veritext-sink") == {int(settings["VERITEXT_SINK_METRICS_PORT"])}
+    assert ports("veritext-bridge") == {int(settings["VERITEXT_RABBITMQ_METRICS_PORT"])}
 
 
 def test_scorers_ask_for_a_gpu_and_use_the_cuda_image(manifests):

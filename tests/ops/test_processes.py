@@ -114,7 +114,8 @@ def test_components_serve_metrics_and_one_text_is_followed_through_their_json_lo
     about = {name: [r for r in lines if r.get("submission_id") == submission_id] for name, lines in records.items()}
     assert about["gateway"][0]["logger"] == "ingest.gateway.submit"  # accepted
     assert {r["route"] for r in about["gateway"][1:]} == {"/v1/texts/{submission_id}"}  # the reads, in the access log
-    assert [r["logger"] for r in about["scorer"]] == ["scorer.scoring"]
+    assert [r["logger"] for r in about["scorer"]] == ["scorer.scoring"]  # shared by the worker and replay
+    assert about["scorer"][0]["message"].startswith("scored submission")
     sink_lines = sorted(r["message"] for r in about["sink"])
     assert len(sink_lines) == 2, sink_lines
     assert sink_lines[0].startswith("stored score of submission") and sink_lines[1].startswith("stored submission")
