@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import psutil
 import torch
+from shared_texts import XSUM, load_texts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -37,19 +38,6 @@ from stream.settings import KafkaSettings
 from veritext.embedded_postgres import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "en" / "xsum.jsonl"
-
-
-def load_texts(n: int, words: int) -> list[str]:
-    texts = []
-    with open(DATA, encoding="utf-8") as f:
-        for line in f:
-            tokens = json.loads(line)["text"].split()
-            if len(tokens) >= words:
-                texts.append(" ".join(tokens[:words]))
-            if len(texts) == n:
-                return texts
-    raise SystemExit(f"{DATA} has fewer than {n} texts of {words} words")
 
 
 def bare_throughput(texts: list[str], batch: int) -> dict[str, float]:
@@ -151,7 +139,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
 
-    texts = load_texts(args.texts, args.words)
+    texts = load_texts(XSUM, args.texts, args.words)
     print(f"bare detector: {len(texts)} texts of {args.words} words, batch {args.batch}", flush=True)
     bare = bare_throughput(texts, args.batch)
     print(json.dumps(bare), flush=True)

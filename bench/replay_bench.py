@@ -28,6 +28,8 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test doubles are plug-ins under tests/
 
+from shared_texts import XSUM, load_texts  # noqa: E402
+
 from schemas.events import SubmissionEvent  # noqa: E402
 from scorer.detectors import Detector, load_detector  # noqa: E402
 from scorer.settings import ScorerSettings  # noqa: E402
@@ -38,20 +40,6 @@ from stream.producer import EventProducer  # noqa: E402
 from stream.settings import KafkaSettings  # noqa: E402
 from veritext.embedded_postgres import EmbeddedPostgres  # noqa: E402
 from veritext.replay import replay_window  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "en" / "xsum.jsonl"
-
-
-def load_texts(path: Path, n: int, words: int) -> list[str]:
-    texts = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            tokens = json.loads(line)["text"].split()
-            if len(tokens) >= words:
-                texts.append(" ".join(tokens[:words]))
-            if len(texts) == n:
-                return texts
-    raise SystemExit(f"{path} has fewer than {n} texts of {words} words")
 
 
 def bare(detector: Detector, texts: list[str], batch: int) -> float:
@@ -77,7 +65,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--detector", default=ScorerSettings().detector)
-    parser.add_argument("--data", type=Path, default=DATA, help="a JSONL file of texts (shared/data/en/xsum.jsonl)")
+    parser.add_argument("--data", type=Path, default=XSUM, help="a JSONL file of texts (shared/data/en/xsum.jsonl)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
 
