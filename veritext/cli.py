@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from schemas.errors import InputError, VeritextError
+from scorer.calibration.dataset import TRAIN_PER_CELL, VALIDATION_PER_CELL
 from veritext.options import parse_time
 
 __all__ = ["app", "main"]
@@ -313,8 +314,10 @@ _STATS_CACHE = Path("~/.cache/veritext/stats")
 def train_calibration(
     data: Annotated[list[Path] | None, typer.Argument(help="JSONL files or folders; default ../shared/data")] = None,
     output: Annotated[Path | None, typer.Option(help="the artifact; default: the committed one")] = None,
-    train_per_cell: Annotated[int, typer.Option(min=10, help="training texts per language/domain/label")] = 200,
-    validation_per_cell: Annotated[int, typer.Option(min=10, help="validation texts per cell")] = 100,
+    train_per_cell: Annotated[
+        int, typer.Option(min=10, help="training texts per language/domain/label")
+    ] = TRAIN_PER_CELL,
+    validation_per_cell: Annotated[int, typer.Option(min=10, help="validation texts per cell")] = VALIDATION_PER_CELL,
     min_tokens: Annotated[int, typer.Option(min=2, help="fewer tokens than this: too short to judge")] = 24,
     stats_cache: Annotated[Path, typer.Option(help="where measured statistics are kept")] = _STATS_CACHE,
 ) -> None:

@@ -21,9 +21,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas.events import Label
 
-__all__ = ["SPLIT_SALT", "LabelledText", "Split", "data_hash", "read_labelled", "sample", "split_of"]
+__all__ = [
+    "SPLIT_SALT",
+    "TRAIN_PER_CELL",
+    "VALIDATION_PER_CELL",
+    "LabelledText",
+    "Split",
+    "data_hash",
+    "read_labelled",
+    "sample",
+    "split_of",
+]
 
 SPLIT_SALT = "veritext-split-v1"
+TRAIN_PER_CELL = 100
+VALIDATION_PER_CELL = 100
 Split = Literal["train", "validation", "test"]
 _BOUNDS: tuple[tuple[float, Split], ...] = ((0.6, "train"), (0.8, "validation"))
 

@@ -1,10 +1,23 @@
-"""The leak-free split rule and the metrics of `veritext eval` (no model needed)."""
+"""The leak-free split rule, the committed calibration artifact and the metrics of `veritext eval` (no model needed)."""
 
 import numpy as np
 import pytest
 
-from scorer.calibration.dataset import LabelledText, read_labelled, sample, split_of
+from scorer.calibration.dataset import (
+    TRAIN_PER_CELL,
+    VALIDATION_PER_CELL,
+    LabelledText,
+    data_hash,
+    read_labelled,
+    sample,
+    split_of,
+)
 from scorer.calibration.metrics import compute_metrics, expected_calibration_error, tpr_at_fpr
+from scorer.detectors import available_detectors
+from scorer.detectors.calibration_model import Calibration
+from scorer.detectors.features import FEATURE_NAMES
+from scorer.detectors.likelihood import likelihood_version
+from scorer.detectors.registry import PACKAGED_CALIBRATION
 from tests.helpers import SHARED_DATA
 
 
@@ -36,6 +49,22 @@ def test_sample_is_deterministic_one_text_per_document_and_label() -> None:
     assert {split_of(r) for r in first} == {"validation"}
     cells = {(r.lang, r.domain, r.label) for r in first}
     assert ("ru", "news", "human") in cells and ("en", "writing", "machine") in cells
+
+
+def test_the_committed_calibration_matches_its_data_and_repeats_its_probabilities() -> None:
+    calibration = Calibration.load(PACKAGED_CALIBRATION)
+    records = _shared_records()
+    fitted_on = sample(records, "train", TRAIN_PER_CELL) + sample(records, "validation", VALIDATION_PER_CELL)
+    assert data_hash(fitted_on) == calibration.data_sha256  # the defaults of train-calibration reproduce it
+    assert calibration.features == list(FEATURE_NAMES) and {"en", "ru", "other"} <= set(calibration.languages)
+    again = Calibration.load(PACKAGED_CALIBRATION)
+    assert again == calibration and f"likelihood@{likelihood_version(again)}" in available_detectors()
+    for lang, fitted in calibration.languages.items():
+        assert 0.0 < fitted.threshold < 1.0 and fitted.validation["fpr_at_threshold"] <= 0.01
+        rows = [fitted.mean, [m + s for m, s in zip(fitted.mean, fitted.scale, strict=True)]]
+        first = [fitted.probability(row) for row in rows]
+        assert first == [again.for_language(lang).probability(row) for row in rows]
+        assert first[0] == pytest.approx(1 / (1 + np.exp(-fitted.intercept)))  # the mean text sits at the intercept
 
 
 def test_metrics_of_a_known_example() -> None:
