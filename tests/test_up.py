@@ -1,6 +1,7 @@
 """`veritext up` on embedded defaults: it starts PostgreSQL and the broker itself, scores a text,
 stops cleanly on SIGTERM (no process, socket or lock left behind), and a second start finds the
-log it kept on disk. The model is a double: this test is about process mechanics."""
+log it kept on disk. The scorer runs at a lower CPU priority than the gateway. The model is a double:
+this test is about process mechanics."""
 
 import os
 import signal
@@ -58,6 +59,9 @@ def test_up_runs_the_pipeline_stops_cleanly_and_keeps_the_log(tmp_path):
         assert answer.status_code == 200, answer.text
         submission_id = answer.json()["submission_id"]
         wait_until(lambda: httpx.get(f"{base}/v1/texts/{submission_id}").json().get("status") == "scored")
+        niceness = {p.cmdline()[-1]: p.nice() for p in psutil.Process(up.pid).children() if "veritext" in p.cmdline()}
+        own = psutil.Process().nice()
+        assert niceness == {"sink": own, "scorer": own + 10, "gateway": own}
     finally:
         _stop(up, log)
     assert not (data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL stopped and left no lock"

@@ -7,6 +7,10 @@ scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set
 processes. SIGINT/SIGTERM stop the children, then the embedded services, in reverse order. If
 a child dies, everything is stopped and the exit code is 1. The scorer, the sink and the bridge
 serve their metrics on fixed local ports unless the environment sets them.
+
+The scorer runs `scorer_niceness` steps below the other components' CPU priority: on one machine the
+model would otherwise take the cores the gateway needs to answer submissions promptly, while at a
+lower priority it still gets every cycle nobody else wants (bench/results/pipeline.md measures both).
 """
 
 import logging
@@ -18,6 +22,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
@@ -47,6 +52,7 @@ class UpSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_", frozen=True, extra="ignore")
 
     data_dir: Path = Path("~/.veritext").expanduser()
+    scorer_niceness: int = Field(default=10, ge=0, le=19)
 
 
 def run_up(settings: UpSettings, console: Console) -> int:
@@ -84,7 +90,8 @@ def run_up(settings: UpSettings, console: Console) -> int:
         }
         children = {}
         for name in components:
-            children[name] = start_child([sys.executable, "-m", "veritext", name], env=env)
+            niceness = settings.scorer_niceness if name == "scorer" else 0
+            children[name] = start_child([sys.executable, "-m", "veritext", name], env=env, niceness=niceness)
             services.callback(stop_child, children[name])
         bridge_line = f"  bridge    queue {bridge.queue} at {safe_url(bridge.url)}\n" if bridge.url else ""
         bridge_metrics = f", bridge :{env['VERITEXT_RABBITMQ_METRICS_PORT']}" if bridge.url else ""
