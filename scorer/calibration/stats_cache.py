@@ -2,13 +2,14 @@
 
 Fitting and evaluating read the same texts many times; the model pass is the slow part (about a text a
 second on two CPU cores). The cache maps the SHA-256 of a text to its `TextStatistics`, in one JSON
-Lines file per model setup (model ids, window), appended as batches finish, so an interrupted run keeps
-what it measured. The live scorer does not use it.
+Lines file per model setup (model ids, window, the statistics kept), appended as batches finish, so an
+interrupted run keeps what it measured. The live scorer does not use it.
 """
 
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 
 from scorer.detectors.lm_statistics import LMStatistics, TextStatistics
@@ -21,7 +22,14 @@ DEFAULT_STATS_CACHE = Path("~/.cache/veritext/stats").expanduser()
 class CachedStatistics:
     def __init__(self, statistics: LMStatistics, cache_dir: Path, batch_size: int = 16) -> None:
         performer = statistics.performer.model_id if statistics.performer else "-"
-        setup = [statistics.model.model_id, performer, statistics.window, statistics.skip_tokens, statistics.head_dtype]
+        setup = [
+            statistics.model.model_id,
+            performer,
+            statistics.window,
+            statistics.skip_tokens,
+            statistics.head_dtype,
+            *(field.name for field in fields(TextStatistics)),  # what a cached row holds
+        ]
         key = hashlib.sha256("|".join(map(str, setup)).encode()).hexdigest()
         self._statistics = statistics
         self._batch_size = batch_size

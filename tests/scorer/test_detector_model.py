@@ -78,6 +78,21 @@ def test_scores_are_deterministic_and_independent_of_the_batch(detector) -> None
 
 
 @pytest.mark.model
+def test_tail_counts_are_the_tokens_the_model_found_unlikely(statistics) -> None:
+    every_token = LMStatistics(statistics.model, skip_tokens=0)
+    counting = " ".join(["one two three four five six seven eight nine ten"] * 4)
+    gibberish = "qzx vbnm wpt kreel zogh plim vux dwaj frell nurb quix oomt sklep yarv glint obbo"
+    counted, noise = every_token.statistics([counting, gibberish])
+    for stats in (counted, noise):
+        assert 0 <= stats.surprising <= stats.n_predicted and 0 <= stats.off_top <= stats.n_predicted
+        assert stats.surprising == int(stats.surprising) and stats.off_top == int(stats.off_top)
+    assert counted.surprising / counted.n_predicted < 0.1  # a count the model follows
+    assert counted.off_top / counted.n_predicted < 0.1
+    assert noise.surprising / noise.n_predicted > 0.5  # letters no one writes
+    assert noise.off_top / noise.n_predicted > 0.5
+
+
+@pytest.mark.model
 def test_long_text_is_measured_whole_in_windows(detector, statistics) -> None:
     sentence = "The committee met again on Tuesday to discuss the budget for the new library building. "
     long_text = sentence * 60  # about 1,000 tokens: two windows
