@@ -1,17 +1,20 @@
 """HTTP bodies: the versioned `/v1` API and the two original (legacy) contracts."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
-from schemas.events import Label
+from schemas.events import Confidence, Label, Segment
+from schemas.text import clean_text
 
 __all__ = [
     "BatchAccepted",
     "BatchProgress",
     "BatchStatus",
+    "DetectorList",
+    "DetectorView",
     "LineReject",
     "PredictRequest",
     "PredictResponse",
@@ -28,18 +31,28 @@ SubmissionStatus = Literal["queued", "scored", "failed"]
 BatchStatus = Literal["ingesting", "scoring", "scored"]
 
 
-def _not_blank(text: str) -> str:
-    if not text.strip():
-        raise ValueError("text must contain at least one non-whitespace character")
-    return text
-
-
 class _TextBody(BaseModel):
-    """A body carrying a text. Its length ceiling is the gateway's setting (413 when over)."""
+    """A body carrying a text, cleaned by the intake rule (schemas/text.py) as it is read: `normalised`
+    says what was changed. Its length ceiling is the gateway's setting (413 when over)."""
 
     text: str
+    _normalised: tuple[str, ...] = PrivateAttr(default=())
 
-    _check_text = field_validator("text")(_not_blank)
+    @model_validator(mode="wrap")
+    @classmethod
+    def _clean(cls, data: Any, handler: ModelWrapValidatorHandler["_TextBody"]) -> "_TextBody":
+        cleaned = None
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            cleaned = clean_text(data["text"])  # TextRejected is a ValueError: a 422 with its reason
+            data = {**data, "text": cleaned.text}
+        body = handler(data)
+        if cleaned is not None:
+            body._normalised = cleaned.changes
+        return body
+
+    @property
+    def normalised(self) -> tuple[str, ...]:
+        return self._normalised
 
 
 class SubmitRequest(_TextBody):
@@ -47,12 +60,19 @@ class SubmitRequest(_TextBody):
 
     lang: str | None = Field(default=None, max_length=16, description="ISO 639-1 code, if known")
     external_id: str | None = Field(default=None, max_length=256, description="the caller's own id")
+    detector: str | None = Field(
+        default=None,
+        max_length=160,
+        description="NAME, VERSION or NAME@VERSION of a detector the scorers run (GET /v1/detectors); "
+        "default: the deployment's default detector",
+    )
 
 
 class SubmissionAccepted(BaseModel):
     submission_id: UUID
     status: SubmissionStatus = "queued"
     href: str
+    normalised: list[str] = Field(default=[], description="what the intake changed in the text (README, 'Intake')")
 
 
 class ScoreView(BaseModel):
@@ -63,6 +83,8 @@ class ScoreView(BaseModel):
     n_tokens: int
     lang: str | None = None
     too_short: bool = False
+    confidence: Confidence | None = None
+    segments: list[Segment] = Field(default=[], description="per-sentence scores, character offsets into the text")
     scored_at: datetime
 
 
@@ -73,7 +95,9 @@ class SubmissionView(BaseModel):
     lang: str | None
     source: str
     n_chars: int
+    content_hash: str = Field(description="sha256 of the text as stored (hex)")
     submitted_at: datetime
+    normalised: list[str] = Field(default=[], description="what the intake changed in the text (README, 'Intake')")
     scores: list[ScoreView]
     failure: str | None = None
 
@@ -83,6 +107,8 @@ class PredictRequest(_TextBody):
 
 
 class PredictResponse(BaseModel):
+    """Exactly the original answer: its clients parse `result` (the segments are in /predictions/predict)."""
+
     text: str
     result: str
 
@@ -101,7 +127,24 @@ class PredictionsResponse(BaseModel):
     submission_id: UUID
     probability: float
     label: Label
+    confidence: Confidence | None = None
     detector_version: str
+    segments: list[Segment] = []
+
+
+class DetectorView(BaseModel):
+    """A detector version the scorers run, with its evaluation report (None when it has none)."""
+
+    name: str
+    version: str
+    spec: str = Field(description="NAME@VERSION, what the `detector` field of a submission may name")
+    default: bool = Field(description="scores the submissions that name no detector")
+    report: dict[str, Any] | None = Field(description="held-out and test-split metrics, data hash (train-probe)")
+
+
+class DetectorList(BaseModel):
+    data: list[DetectorView]
+    count: int
 
 
 class LineReject(BaseModel):

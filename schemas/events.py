@@ -14,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "MAX_TEXT_CHARS",
     "SCHEMA_VERSION",
+    "Confidence",
     "DeadLetterEvent",
     "Label",
     "ScoreEvent",
+    "Segment",
     "Source",
     "SubmissionEvent",
     "content_hash",
@@ -26,7 +28,8 @@ __all__ = [
 SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 100_000  # the hard ceiling of the event; the gateway may set a lower one
 
-Label = Literal["human", "machine"]
+Label = Literal["human", "mixed", "machine"]  # "mixed": parts of the text disagree strongly
+Confidence = Literal["low", "medium", "high"]
 Source = Literal["http", "predict", "bulk", "rabbitmq", "replay"]
 
 
@@ -56,7 +59,22 @@ class SubmissionEvent(_Event):
     batch_id: UUID | None = Field(default=None, description="the bulk ingest run that carried it")
     correlation_id: str | None = Field(default=None, max_length=256, description="the caller's RPC correlation id")
     reply_to: str | None = Field(default=None, max_length=256, description="where a legacy client awaits the answer")
+    detector: str | None = Field(
+        default=None, max_length=160, description="NAME@VERSION of the detector asked for; None: the default"
+    )
+    normalised: list[str] = Field(default=[], max_length=8, description="what the intake changed in the text")
     submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class Segment(BaseModel):
+    """A span of the scored text (character offsets into it) and the probability of that span alone."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    probability: float = Field(ge=0.0, le=1.0)
+    n_tokens: int = Field(ge=0, description="tokens counted in this span")
 
 
 class ScoreEvent(_Event):
@@ -70,6 +88,8 @@ class ScoreEvent(_Event):
     n_tokens: int = Field(ge=0)
     lang: str | None = Field(default=None, max_length=16, description="the language the detector found")
     too_short: bool = Field(default=False, description="too few tokens to judge: the probability is the prior")
+    confidence: Confidence | None = Field(default=None, description="how sure the label is; None: not stated")
+    segments: list[Segment] = Field(default=[], description="per-sentence scores covering the text, in order")
     replayed: bool = Field(default=False, description="produced by a replay, not by the live scorer")
     latency_ms: float = Field(ge=0.0, description="model time of the batch this text was scored in")
     submitted_at: datetime

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.events import Label
+from schemas.events import Confidence, Label, Segment
 
 __all__ = ["Comparison", "ResultRow"]
 
@@ -25,11 +25,13 @@ class ResultRow(BaseModel):
     probability: float
     label: Label
     too_short: bool
+    confidence: Confidence | None
     n_tokens: int
     detector_name: str
     detector_version: str
     submitted_at: datetime
     scored_at: datetime
+    segments: list[Segment] = Field(description="per-sentence scores; JSON text in CSV and Parquet")
 
 
 class Comparison(BaseModel):

@@ -65,6 +65,8 @@ def score_jobs(
             n_tokens=verdict.n_tokens,
             lang=verdict.lang,
             too_short=verdict.too_short,
+            confidence=verdict.confidence,
+            segments=list(verdict.segments),
             replayed=replayed,
             latency_ms=latency_ms,
             submitted_at=job.event.submitted_at,

@@ -14,11 +14,15 @@ __all__ = ["ScorerSettings"]
 class ScorerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_SCORER_", frozen=True, extra="ignore")
 
-    detector: str = "likelihood"  # NAME, NAME@VERSION, or module:factory for a plug-in
+    detector: str = "likelihood"  # NAME, NAME@VERSION, or module:factory for a plug-in: the default detector
+    # more detectors the deployment runs, comma-separated: `up` starts a scorer for each, which scores only
+    # the submissions that name it (the `detector` field); the gateway lists them at GET /v1/detectors
+    extra_detectors: str = ""
     # what the likelihood detectors read with (scorer/detectors/registry.py DetectorOptions)
     model: str = "packaged"  # the packaged gemma-3-270m, or a Hugging Face model id / local folder
     performer_model: str | None = None  # a second model sharing the tokenizer: Binoculars features
     calibration: Path | None = None  # an artifact from `veritext train-calibration`; None: the committed one
+    probe: Path | None = None  # an artifact from `veritext train-probe`; None: the committed one
     device: str | None = None  # "cpu", "cuda", "cuda:1"; None: CUDA when available
     head_precision: Literal["auto", "fp32", "bf16"] = "auto"
     group_id: str = "veritext-scorer"
@@ -31,11 +35,18 @@ class ScorerSettings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")
 
+    @property
+    def detectors(self) -> list[str]:
+        """Every detector spec the deployment runs, the default first."""
+        extra = [spec.strip() for spec in self.extra_detectors.split(",") if spec.strip()]
+        return [self.detector, *(spec for spec in extra if spec != self.detector)]
+
     def detector_options(self, **overrides: object) -> DetectorOptions:
         return DetectorOptions(
             model=self.model,
             performer=self.performer_model,
             calibration=self.calibration,
+            probe=self.probe,
             device=self.device,
             head_precision=self.head_precision,
         ).replace(**overrides)

@@ -8,6 +8,11 @@ Scores and dead letters are flushed (acknowledged by the broker)
 before the offsets are committed, so a crash redelivers and never loses; the sink's idempotent
 writes keep a redelivered score from becoming a second row.
 
+A submission may name a detector (`detector`, NAME@VERSION): a scorer scores the submissions that name
+its own detector, and the default scorer (`serves_unnamed`) also those that name none; it passes over
+the rest (their offsets are committed with the batch), which the scorer of their detector, in a consumer
+group of its own, scores.
+
 Every log line about one text carries its `submission_id`; `metrics` (scorer/metrics.py) counts
 what the batches did.
 """
@@ -45,6 +50,7 @@ class ScoringWorker:
         max_wait_s: float = 0.05,
         max_poll_interval_ms: int = 300_000,
         metrics: ScorerMetrics | None = None,
+        serves_unnamed: bool = True,
     ) -> None:
         self._kafka = kafka
         self._topics = kafka.topics
@@ -52,6 +58,8 @@ class ScoringWorker:
         self._group_id = group_id
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
+        self._serves_unnamed = serves_unnamed
+        self._spec = f"{detector.name}@{detector.version}"
         self.metrics = metrics or ScorerMetrics(group_id)
         self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms, **self.metrics.lag.consumer_config()}
         self._producer = EventProducer(kafka)
@@ -84,7 +92,8 @@ class ScoringWorker:
                 send_dead_letter(self._producer, self._topics, record, stage="scorer", reason=str(exc))
                 self.metrics.dead_letters.labels("scorer").inc()
                 continue
-            jobs.append(Job(event, origin(record), record.value() or b""))
+            if event.detector == self._spec or (event.detector is None and self._serves_unnamed):
+                jobs.append(Job(event, origin(record), record.value() or b""))
         if jobs:
             now = datetime.now(UTC)
             for job in jobs:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from uuid import UUID
 
 from sqlalchemy import Engine, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,8 +29,9 @@ class SqlBatchStore:
         self._engine = engine
 
     def open_batch(self, batch_id: UUID, name: str) -> None:
+        """Idempotent: a batch sent again under its Idempotency-Key keeps its row."""
         with self._session() as session, session.begin():
-            session.add(Batch(id=batch_id, name=name[:2000]))
+            session.execute(insert(Batch).values(id=batch_id, name=name[:2000]).on_conflict_do_nothing())
 
     def record_progress(
         self, batch_id: UUID, *, submitted: int, rejected: int, duplicates: int, finished: bool

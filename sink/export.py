@@ -5,18 +5,22 @@
   values, `true`/`false`, full-precision probabilities, and times in ISO 8601, UTC (`...Z`).
 - JSONL: one object per row, the same fields and the same time format.
 - Parquet: typed columns (times as UTC timestamps in microseconds), written in row groups.
+- The per-sentence `segments` are a JSON array (`[{"start", "end", "probability", "n_tokens"}]`) in a
+  CSV cell and a Parquet string column, a nested array in JSONL.
 
 The file is written beside its destination and moved into place only when complete, so a failed
 export never leaves a partial file that looks whole.
 """
 
 import csv
+import json
 import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from schemas.events import Segment
 from schemas.results import ResultRow
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "write_results"]
@@ -38,7 +42,13 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return _iso(value)
+    if isinstance(value, list):
+        return _segments_json(value)
     return str(value)
+
+
+def _segments_json(segments: list[Segment]) -> str:
+    return json.dumps([segment.model_dump() for segment in segments], separators=(",", ":"))
 
 
 def write_results(rows: Iterable[ResultRow], fmt: ExportFormat, path: Path) -> int:
@@ -101,11 +111,13 @@ def _write_parquet(rows: Iterable[ResultRow], path: Path) -> int:
             ("probability", pa.float64()),
             ("label", pa.string()),
             ("too_short", pa.bool_()),
+            ("confidence", pa.string()),
             ("n_tokens", pa.int32()),
             ("detector_name", pa.string()),
             ("detector_version", pa.string()),
             ("submitted_at", stamp),
             ("scored_at", stamp),
+            ("segments", pa.string()),
         ]
     )
     assert schema.names == _FIELDS, "the Parquet schema follows ResultRow"
@@ -116,7 +128,11 @@ def _write_parquet(rows: Iterable[ResultRow], path: Path) -> int:
             for row in group:
                 for name in _FIELDS:
                     value = getattr(row, name)
-                    columns[name].append(str(value) if name in ("submission_id", "batch_id") and value else value)
+                    if name == "segments":
+                        value = _segments_json(value)
+                    elif name in ("submission_id", "batch_id") and value:
+                        value = str(value)
+                    columns[name].append(value)
             writer.write_table(pa.table(columns, schema=schema))
             count += len(group)
     return count

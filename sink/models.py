@@ -10,6 +10,8 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, false, func
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "Batch", "Failure", "Score", "Submission"]
@@ -30,6 +32,7 @@ class Submission(Base):
     source: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[UUID | None] = mapped_column(index=True)
     correlation_id: Mapped[str | None] = mapped_column(String(256))
+    normalised: Mapped[list[str]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))  # what intake changed
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -45,6 +48,8 @@ class Score(Base):
     n_tokens: Mapped[int] = mapped_column(Integer)
     lang: Mapped[str | None] = mapped_column(String(16))
     too_short: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    confidence: Mapped[str | None] = mapped_column(String(8))
+    segments: Mapped[list[dict]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))  # [{start, end, ...}]
     latency_ms: Mapped[float] = mapped_column(Float)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

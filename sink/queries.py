@@ -42,7 +42,9 @@ class SqlSubmissionStore:
             lang=submission.lang,
             source=submission.source,
             n_chars=len(submission.text),
+            content_hash=submission.content_hash,
             submitted_at=submission.submitted_at,
+            normalised=submission.normalised,
             scores=[
                 ScoreView(
                     detector_name=s.detector_name,
@@ -52,6 +54,8 @@ class SqlSubmissionStore:
                     n_tokens=s.n_tokens,
                     lang=s.lang,
                     too_short=s.too_short,
+                    confidence=s.confidence,  # type: ignore[arg-type]
+                    segments=s.segments,  # type: ignore[arg-type]
                     scored_at=s.scored_at,
                 )
                 for s in scores

@@ -48,11 +48,13 @@ def iter_results(engine: Engine, selection: ResultSelection, page: int = 5000) -
             Score.probability,
             Score.label,
             Score.too_short,
+            Score.confidence,
             Score.n_tokens,
             Score.detector_name,
             Score.detector_version,
             Submission.submitted_at,
             Score.scored_at,
+            Score.segments,
         )
         .join(Submission, Submission.id == Score.submission_id)
         .order_by(Submission.submitted_at, Submission.id, Score.detector_version)

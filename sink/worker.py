@@ -2,7 +2,11 @@
 
 Each batch is written in one transaction, then its offsets are committed; a crash in between
 replays the batch, which the idempotent writes absorb. A record that cannot be decoded is
-dead-lettered (except on [submissions], where the scorer already does it).
+dead-lettered (except on [submissions], where the scorer already does it). A batch PostgreSQL
+refuses (a value it cannot store, such as a NUL character from a producer that skipped the intake
+rule) is written again row by row, each in a savepoint: the refused rows become failure rows with
+PostgreSQL's reason, keyed by what they are about (`sink:submission:<id>`), and the rest are stored,
+so one poison record never stops the sink.
 
 Each newly stored row gets a log line carrying its `submission_id`; `metrics` (sink/metrics.py)
 counts the rows and times the writes.
@@ -18,7 +22,7 @@ from datetime import UTC, datetime
 from confluent_kafka import Message
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from schemas.errors import ServiceUnavailable
@@ -102,12 +106,16 @@ class SinkWorker:
         for attempt in range(1, _WRITE_ATTEMPTS + 1):
             try:
                 started = time.perf_counter()
-                with Session(self._engine) as session, session.begin():
-                    stored = _Batch(
-                        write_submissions(session, batch.submissions),
-                        write_scores(session, batch.scores),
-                        write_failures(session, batch.failures),
-                    )
+                try:
+                    with Session(self._engine) as session, session.begin():
+                        stored = _Batch(
+                            write_submissions(session, batch.submissions),
+                            write_scores(session, batch.scores),
+                            write_failures(session, batch.failures),
+                        )
+                except (DataError, IntegrityError) as exc:
+                    log.warning("PostgreSQL refused a row of the batch (%s); writing its rows one by one", exc.orig)
+                    stored = self._write_isolating(batch)
                 self.metrics.write_seconds.observe(time.perf_counter() - started)
                 self._report(stored)
                 return
@@ -116,6 +124,42 @@ class SinkWorker:
                     raise ServiceUnavailable(f"PostgreSQL write failed {attempt} times: {exc}") from exc
                 log.warning("PostgreSQL write failed (attempt %d), retrying: %s", attempt, exc)
                 time.sleep(2**attempt * 0.25)
+
+    def _write_isolating(self, batch: _Batch) -> _Batch:
+        """Each row in a savepoint of its own: a row PostgreSQL refuses becomes a failure row with the
+        reason, keyed by what it is about, and every other row is stored."""
+        stored, refused = _Batch(), []
+        writes = [
+            *(
+                (e, write_submissions, stored.submissions, f"sink:submission:{e.submission_id}")
+                for e in batch.submissions
+            ),
+            *(
+                (e, write_scores, stored.scores, f"sink:score:{e.submission_id}@{e.detector_version}")
+                for e in batch.scores
+            ),
+            *((e, write_failures, stored.failures, f"sink:failure:{e.origin}") for e in batch.failures),
+        ]
+        with Session(self._engine) as session, session.begin():
+            for event, write, kept, about in writes:
+                try:
+                    with session.begin_nested():
+                        kept.extend(write(session, [event]))
+                except (DataError, IntegrityError) as exc:
+                    reason = f"PostgreSQL refused the row: {str(exc.orig).splitlines()[0]}"
+                    log.error("%s: %s", about, reason, extra={"submission_id": str(event.submission_id)})
+                    refused.append(
+                        DeadLetterEvent(
+                            submission_id=event.submission_id,
+                            stage="sink",
+                            reason=reason,
+                            origin=about[:300],
+                            payload=event.model_dump_json().encode("utf-8", "replace").decode()[:10_000],
+                        )
+                    )
+            self.metrics.dead_letters.labels("sink").inc(len(refused))
+            stored.failures.extend(write_failures(session, refused))
+        return stored
 
     def _report(self, stored: _Batch) -> None:
         """Metrics and one log line per newly stored row; redelivered duplicates are not reported."""

@@ -91,13 +91,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def real_detector():
-    """The real packaged detector, loaded once per session (converted on the first run)."""
+    """The real packaged probe detector, loaded once per session (converted on the first run)."""
     from scorer.detectors import load_detector
     from scorer.settings import ScorerSettings
 
     settings = ScorerSettings()
     try:
-        detector = load_detector(settings.detector, cache_dir=settings.model_dir, options=settings.detector_options())
+        detector = load_detector("probe", cache_dir=settings.model_dir, options=settings.detector_options())
     except Exception as exc:
         unavailable(f"the packaged model ({exc})")
     detector.warmup()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ingest.gateway import GatewaySettings, create_app
+from ingest.gateway.detectors import DetectorCatalogue
 from scorer.detectors.base import Detector
 from scorer.worker import ScoringWorker
 from sink.batches import SqlBatchStore
@@ -53,10 +54,16 @@ def pipeline(
     detector: Detector | None,
     gateway: GatewaySettings | None = None,
     max_batch: int = 16,
+    detectors: DetectorCatalogue | None = None,
 ) -> Iterator[Pipeline]:
-    """Gateway + sink, and a scorer unless `detector` is None."""
+    """Gateway + sink, and a scorer unless `detector` is None; `detectors` is what the gateway is told
+    the scorers run."""
     app = create_app(
-        gateway or GatewaySettings(sync_timeout_s=30), kafka, SqlSubmissionStore(engine), SqlBatchStore(engine)
+        gateway or GatewaySettings(sync_timeout_s=30),
+        kafka,
+        SqlSubmissionStore(engine),
+        SqlBatchStore(engine),
+        detectors=detectors,
     )
     with ExitStack() as stack:
         sink = SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")

@@ -66,6 +66,23 @@ def migrate() -> None:
     _run(lambda: migrate_db(DatabaseSettings().url))
 
 
+def _detector_catalogue():
+    """What the scorers of this deployment run (ScorerSettings), resolved without loading a model."""
+    from ingest.gateway.detectors import DetectorCatalogue
+    from schemas.api import DetectorView
+    from scorer.detectors.registry import describe_detector
+    from scorer.settings import ScorerSettings
+
+    settings = ScorerSettings()
+    infos = [describe_detector(spec, settings.detector_options()) for spec in settings.detectors]
+    return DetectorCatalogue(
+        [
+            DetectorView(name=i.name, version=i.version, spec=i.spec, default=n == 0, report=i.report)
+            for n, i in enumerate(infos)
+        ]
+    )
+
+
 @app.command()
 def gateway(
     host: Annotated[str | None, typer.Option(help="overrides VERITEXT_GATEWAY_HOST")] = None,
@@ -92,7 +109,7 @@ def gateway(
         store = SqlSubmissionStore(engine)
         store.ping()
         uvicorn.run(
-            create_app(settings, kafka, store, SqlBatchStore(engine)),
+            create_app(settings, kafka, store, SqlBatchStore(engine), detectors=_detector_catalogue()),
             host=settings.host,
             port=settings.port,
             log_config=None,
@@ -105,6 +122,9 @@ def gateway(
 @app.command()
 def scorer(
     detector: Annotated[str | None, typer.Option(help="NAME[@VERSION]; overrides VERITEXT_SCORER_DETECTOR")] = None,
+    only_named: Annotated[
+        bool, typer.Option(help="score only the submissions that name this detector (an extra detector)")
+    ] = False,
 ) -> None:
     """Run a scoring worker (start several: they share the partitions through one consumer group)."""
 
@@ -130,6 +150,7 @@ def scorer(
             max_batch=settings.max_batch,
             max_wait_s=settings.max_wait_ms / 1000,
             max_poll_interval_ms=settings.max_poll_interval_ms,
+            serves_unnamed=not only_named,
         )
         _stop_on_signals(worker.stop)
         with serving_metrics(
@@ -230,16 +251,41 @@ def bridge() -> None:
 
 
 @app.command()
-def detectors() -> None:
+def detectors(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="name, version, whether the scorers run it, and its evaluation report")
+    ] = False,
+) -> None:
     """List the available detectors as NAME@VERSION, the live default first."""
 
     def show() -> None:
+        import json
+
         from scorer.detectors import available_detectors
+        from scorer.detectors.registry import describe_detector
         from scorer.settings import ScorerSettings
 
         settings = ScorerSettings()
-        for name in available_detectors(settings.detector_options(), default=settings.detector):
-            typer.echo(name)
+        specs = available_detectors(settings.detector_options(), default=settings.detector)
+        if not as_json:
+            for spec in specs:
+                typer.echo(spec)
+            return
+        running = {describe_detector(s, settings.detector_options()).spec for s in settings.detectors}
+        rows = []
+        for spec in specs:
+            info = describe_detector(spec, settings.detector_options())
+            rows.append(
+                {
+                    "name": info.name,
+                    "version": info.version,
+                    "spec": info.spec,
+                    "default": spec == specs[0],
+                    "running": info.spec in running,
+                    "report": info.report,
+                }
+            )
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
 
     _run(show)
 
@@ -308,11 +354,14 @@ def batches(
 
 _SHARED_DATA = Path("../shared/data")
 _STATS_CACHE = Path("~/.cache/veritext/stats")
+_MEASURES = Path("~/.cache/veritext/measures")
 
 
 @app.command("train-calibration")
 def train_calibration(
-    data: Annotated[list[Path] | None, typer.Argument(help="JSONL files or folders; default ../shared/data")] = None,
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="JSONL files or folders; default ../shared/data/en and ../ru")
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="the artifact; default: the committed one")] = None,
     train_per_cell: Annotated[
         int, typer.Option(min=10, help="training texts per language/domain/label")
@@ -321,7 +370,7 @@ def train_calibration(
     min_tokens: Annotated[int, typer.Option(min=2, help="fewer tokens than this: too short to judge")] = 24,
     stats_cache: Annotated[Path, typer.Option(help="where measured statistics are kept")] = _STATS_CACHE,
 ) -> None:
-    """Fit the detector's calibration on the training split and write the versioned artifact."""
+    """Fit the likelihood detector's calibration on the training split and write the versioned artifact."""
 
     def fit() -> None:
         from scorer.calibration.train import train_calibration as train
@@ -333,7 +382,7 @@ def train_calibration(
             raise InputError("name the artifact with --output when the model is not the packaged one")
         target = output or PACKAGED_CALIBRATION
         calibration = train(
-            data or [_SHARED_DATA],
+            data or [_SHARED_DATA / "en", _SHARED_DATA / "ru"],
             output=target,
             options=settings.detector_options(stats_cache=stats_cache.expanduser()),
             model_dir=settings.model_dir,
@@ -346,6 +395,48 @@ def train_calibration(
             console.print(f"{lang}: threshold {fitted.threshold:.3f}, validation {fitted.validation}")
         console.print(f"held-out generators (AUROC): {calibration.generalisation}")
         console.print(f"wrote {target} (data sha256 {calibration.data_sha256[:12]})")
+
+    _run(fit)
+
+
+@app.command("train-probe")
+def train_probe(
+    data: Annotated[list[Path] | None, typer.Argument(help="JSONL files or folders; default ../shared/data")] = None,
+    output: Annotated[Path | None, typer.Option(help="the artifact; default: the committed one")] = None,
+    measures: Annotated[Path, typer.Option(help="where measured texts are kept")] = _MEASURES,
+) -> None:
+    """Fit the probe detector on the corpus sample; write the artifact and its evaluation report beside it."""
+
+    def fit() -> None:
+        from scorer.calibration.probe_fit import ProbeConfig
+        from scorer.calibration.probe_report import report_json, report_markdown
+        from scorer.calibration.probe_train import train_probe as train
+        from scorer.calibration.tracking import log_run_to_mlflow
+        from scorer.detectors.registry import PACKAGED_PROBE, report_path
+        from scorer.settings import ScorerSettings
+
+        settings = ScorerSettings()
+        if output is None and settings.model != "packaged":
+            raise InputError("name the artifact with --output when the model is not the packaged one")
+        target = output or PACKAGED_PROBE
+        try:
+            model, report = train(
+                data or [_SHARED_DATA],
+                output=target,
+                options=settings.detector_options(),
+                model_dir=settings.model_dir,
+                config=ProbeConfig(),
+                console=console,
+                measures_dir=measures.expanduser(),
+            )
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot fit the probe detector: {exc}") from None
+        model.save(target)
+        report_path(target).write_text(report_json(report), encoding="utf-8")
+        report_path(target).with_suffix(".md").write_text(report_markdown(report), encoding="utf-8")
+        out.print(report_markdown(report))
+        console.print(f"wrote {target} and {report_path(target)} ({report['detector']})")
+        log_run_to_mlflow(report)
 
     _run(fit)
 

@@ -6,7 +6,9 @@ name external ones; applies the migrations; creates the topics; then runs the ga
 scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set) as child
 processes. SIGINT/SIGTERM stop the children, then the embedded services, in reverse order. If
 a child dies, everything is stopped and the exit code is 1. The scorer, the sink and the bridge
-serve their metrics on fixed local ports unless the environment sets them.
+serve their metrics on fixed local ports unless the environment sets them. Each detector named in
+`VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of its own (its own consumer group, no metrics port),
+which scores the submissions that ask for it.
 
 The scorer runs `scorer_niceness` steps below the other components' CPU priority: on one machine the
 model would otherwise take the cores the gateway needs to answer submissions promptly, while at a
@@ -15,6 +17,7 @@ lower priority it still gets every cycle nobody else wants (bench/results/pipeli
 
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -28,6 +31,7 @@ from rich.console import Console
 
 from ingest.bridge.settings import BridgeSettings, safe_url
 from ingest.gateway.settings import GatewaySettings
+from scorer.settings import ScorerSettings
 from sink.db import migrate
 from sink.settings import DatabaseSettings
 from stream.admin import ensure_topics
@@ -89,9 +93,15 @@ def run_up(settings: UpSettings, console: Console) -> int:
             "VERITEXT_KAFKA_BOOTSTRAP": bootstrap,
         }
         children = {}
-        for name in components:
-            niceness = settings.scorer_niceness if name == "scorer" else 0
-            children[name] = start_child([sys.executable, "-m", "veritext", name], env=env, niceness=niceness)
+        commands = {name: ([sys.executable, "-m", "veritext", name], env) for name in components}
+        for spec in ScorerSettings().detectors[1:]:  # one more scorer per extra detector, in its own group
+            group = "veritext-scorer-" + re.sub(r"[^A-Za-z0-9._-]", "-", spec)
+            extra_env = {**env, "VERITEXT_SCORER_GROUP_ID": group, "VERITEXT_SCORER_METRICS_PORT": "0"}
+            command = [sys.executable, "-m", "veritext", "scorer", "--detector", spec, "--only-named"]
+            commands[f"scorer {spec}"] = (command, extra_env)
+        for name, (command, child_env) in commands.items():
+            niceness = settings.scorer_niceness if name.startswith("scorer") else 0
+            children[name] = start_child(command, env=child_env, niceness=niceness)
             services.callback(stop_child, children[name])
         bridge_line = f"  bridge    queue {bridge.queue} at {safe_url(bridge.url)}\n" if bridge.url else ""
         bridge_metrics = f", bridge :{env['VERITEXT_RABBITMQ_METRICS_PORT']}" if bridge.url else ""

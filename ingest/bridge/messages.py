@@ -23,7 +23,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.legacy import legacy_result
-from schemas.events import Label, ScoreEvent
+from schemas.events import Confidence, Label, ScoreEvent, Segment
+from schemas.text import CleanText, TextRejected, clean_text
 
 __all__ = [
     "SUBMISSION_NAMESPACE",
@@ -47,7 +48,8 @@ class BridgeTask(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     submission_id: UUID
-    text: str
+    text: str  # cleaned by the intake rule (schemas/text.py)
+    normalised: tuple[str, ...] = Field(default=(), description="what the intake changed in the text")
     task_id: str | None = Field(description="the body `id`, else the AMQP message id")
     correlation_id: str | None
     reply_to: str | None
@@ -60,9 +62,11 @@ class ScoreReply(BaseModel):
     id: str | None
     probability: float
     label: Label
+    confidence: Confidence | None = None
     detector_name: str
     detector_version: str
     result: str
+    segments: list[Segment] = []
 
     @classmethod
     def of(cls, task: BridgeTask, score: ScoreEvent) -> "ScoreReply":
@@ -71,9 +75,11 @@ class ScoreReply(BaseModel):
             id=task.task_id,
             probability=score.probability,
             label=score.label,
+            confidence=score.confidence,
             detector_name=score.detector_name,
             detector_version=score.detector_version,
             result=legacy_result(task.text, score.probability),
+            segments=score.segments,
         )
 
 
@@ -96,18 +102,20 @@ def _task_id(value: Any) -> str | None:
     return task_id
 
 
-def _text(body: dict[str, Any], max_chars: int) -> str:
+def _text(body: dict[str, Any], max_chars: int) -> CleanText:
     data = body.get("data")
     text = body["text"] if "text" in body else data.get("text") if isinstance(data, dict) else None
     if text is None:
         raise MalformedTask('no text: expected {"text": ...} or {"data": {"text": ...}}')
     if not isinstance(text, str):
         raise MalformedTask(f"text must be a string, not {type(text).__name__}")
-    if not text.strip():
-        raise MalformedTask("text must contain at least one non-whitespace character")
-    if len(text) > max_chars:
-        raise MalformedTask(f"text has {len(text)} characters; the maximum is {max_chars}")
-    return text
+    try:
+        cleaned = clean_text(text)
+    except TextRejected as exc:
+        raise MalformedTask(str(exc)) from None
+    if len(cleaned.text) > max_chars:
+        raise MalformedTask(f"text has {len(cleaned.text)} characters; the maximum is {max_chars}")
+    return cleaned
 
 
 def parse_task(
@@ -127,7 +135,7 @@ def parse_task(
         raise MalformedTask(f"body is not JSON: {exc}") from None
     if not isinstance(decoded, dict):
         raise MalformedTask(f"body must be a JSON object, not {type(decoded).__name__}")
-    text = _text(decoded, max_text_chars)
+    cleaned = _text(decoded, max_text_chars)
     data = decoded.get("data")
     body_id = _task_id(decoded.get("id", data.get("id") if isinstance(data, dict) else None))
     task_id = body_id or message_id or None
@@ -137,7 +145,8 @@ def parse_task(
         identity = f"correlation:{correlation_id or ''}:sha256:{hashlib.sha256(body).hexdigest()}"
     return BridgeTask(
         submission_id=uuid.uuid5(SUBMISSION_NAMESPACE, identity),
-        text=text,
+        text=cleaned.text,
+        normalised=cleaned.changes,
         task_id=task_id,
         correlation_id=correlation_id or None,
         reply_to=reply_to or None,

@@ -181,6 +181,7 @@ class Bridge:
             source="rabbitmq",
             correlation_id=task.correlation_id,
             reply_to=task.reply_to,
+            normalised=list(task.normalised),
         )
         delay = self._settings.reconnect_min_s
         while True:

@@ -1,6 +1,7 @@
 """The rules that turn one row of fields into a submission event, or into the reason it is rejected.
 
-The text comes from `text_field` (a non-blank string of at most `max_chars` characters), the
+The text comes from `text_field` (a non-blank string, cleaned by the intake rule of schemas/text.py,
+of at most `max_chars` characters), the
 external id from `id_field` when one is named (a string or a number, required on every row then),
 and the language from the row's `lang` field when it has one, else the run's default.
 """
@@ -14,6 +15,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from schemas.events import MAX_TEXT_CHARS, SubmissionEvent
+from schemas.text import TextRejected, clean_text
 
 __all__ = ["LANG_FIELD", "RecordRules"]
 
@@ -42,8 +44,12 @@ class RecordRules:
             return f"{self.text_field!r} is a {type(text).__name__}, not a string"
         if not text.strip():
             return f"{self.text_field!r} is empty"
-        if len(text) > self.max_chars:
-            return f"the text has {len(text)} characters; the maximum is {self.max_chars}"
+        try:
+            cleaned = clean_text(text)
+        except TextRejected as exc:
+            return f"{self.text_field!r}: {exc}"
+        if len(cleaned.text) > self.max_chars:
+            return f"the text has {len(cleaned.text)} characters; the maximum is {self.max_chars}"
         external_id = None
         if self.id_field is not None:
             value = fields.get(self.id_field)
@@ -58,7 +64,8 @@ class RecordRules:
         try:
             return SubmissionEvent(
                 submission_id=uuid.uuid4(),
-                text=text,
+                text=cleaned.text,
+                normalised=list(cleaned.changes),
                 lang=lang,
                 external_id=external_id,
                 source="bulk",

@@ -3,16 +3,20 @@ mounts the `/v1` (texts, batches), legacy and health routers and `/metrics`, and
 JSON with a reason."""
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.deps import BatchStore, SubmissionStore
+from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.metrics import GatewayMetrics, instrument
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
@@ -31,6 +35,7 @@ def create_app(
     store: SubmissionStore,
     batches: BatchStore,
     metrics: GatewayMetrics | None = None,
+    detectors: DetectorCatalogue | None = None,
 ) -> FastAPI:
     metrics = metrics or GatewayMetrics()
 
@@ -41,7 +46,7 @@ def create_app(
         producer.start()
         waiter.start(asyncio.get_running_loop())
         app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics)
-        app.state.intake = BatchIntake(producer, kafka.topics, settings)
+        app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors)
         try:
             yield
         finally:
@@ -58,11 +63,19 @@ def create_app(
     app.state.kafka = kafka
     app.state.store = store
     app.state.batches = batches
+    app.state.detectors = detectors or DetectorCatalogue()
     app.include_router(routes_v1.router)
     app.include_router(routes_batches.router)
     app.include_router(routes_legacy.router)
     app.include_router(routes_health.router)
     instrument(app, metrics)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input back as UTF-8 and fails on a lone surrogate (a 500);
+        # ASCII JSON escapes it, so the client gets its 422 with the reason
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, media_type="application/json")
 
     @app.exception_handler(SyncTimeout)
     async def _sync_timeout(_: Request, exc: SyncTimeout) -> JSONResponse:

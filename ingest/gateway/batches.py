@@ -9,16 +9,20 @@ Blank lines are skipped. The batch ledger hears of the batch at its first line, 
 """
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from fastapi import HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from ingest.bulk.ledger import BatchLedger
 from ingest.bulk.lines import Line, LineSplitter
+from ingest.gateway.detectors import DetectorCatalogue
+from ingest.gateway.idempotency import batch_id_for, line_submission_id
 from ingest.gateway.settings import GatewaySettings
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
 from schemas.errors import DeliveryError
@@ -44,6 +48,7 @@ def _reason(exc: ValidationError) -> str:
 class _Intake:
     batch_id: uuid.UUID
     ledger: BatchLedger
+    keyed: bool = False
     opened: bool = False
     accepted: int = 0
     rejected: int = 0
@@ -61,10 +66,14 @@ class BatchIntake:
     producer: AsyncEventProducer
     topics: Topics
     settings: GatewaySettings
+    detectors: DetectorCatalogue
 
-    async def ingest(self, chunks: AsyncIterator[bytes], ledger: BatchLedger) -> BatchAccepted | None:
-        """Read the body; None when it held no lines at all."""
-        intake = _Intake(batch_id=uuid.uuid4(), ledger=ledger)
+    async def ingest(
+        self, chunks: AsyncIterator[bytes], ledger: BatchLedger, idempotency_key: str | None = None
+    ) -> BatchAccepted | None:
+        """Read the body; None when it held no lines at all. With a key, the batch and its lines keep
+        their ids when the same body is sent again (idempotency.py)."""
+        intake = _Intake(batch_id=batch_id_for(idempotency_key), ledger=ledger, keyed=idempotency_key is not None)
         splitter = LineSplitter(self.settings.max_text_chars * 6 + 65_536)  # JSON may escape a char as \uXXXX
         try:
             async for chunk in chunks:
@@ -103,23 +112,30 @@ class BatchIntake:
         if line.data is None:
             intake.reject(line.number, "the line is too long")
             return
-        try:
-            body = SubmitRequest.model_validate_json(line.data)
-        except ValidationError as exc:
-            intake.reject(line.number, _reason(exc))
+        try:  # json.loads, as for POST /v1/texts: a lone surrogate gets the intake's reason, not a parser's
+            body = SubmitRequest.model_validate(json.loads(line.data))
+        except ValueError as exc:  # json.JSONDecodeError and ValidationError alike
+            intake.reject(line.number, _reason(exc) if isinstance(exc, ValidationError) else f"not valid JSON: {exc}")
             return
         if len(body.text) > self.settings.max_text_chars:
             intake.reject(
                 line.number, f"text has {len(body.text)} characters; the maximum is {self.settings.max_text_chars}"
             )
             return
+        try:
+            detector = self.detectors.resolve(body.detector)
+        except HTTPException as exc:
+            intake.reject(line.number, f"detector: {exc.detail}")
+            return
         event = SubmissionEvent(
-            submission_id=uuid.uuid4(),
+            submission_id=line_submission_id(intake.batch_id, line.number, intake.keyed),
             text=body.text,
             lang=body.lang,
             external_id=body.external_id,
             source="bulk",
             batch_id=intake.batch_id,
+            detector=detector,
+            normalised=list(body.normalised),
         )
         intake.pending.add(asyncio.create_task(self._send(line.number, event)))
         if len(intake.pending) >= self.settings.batch_max_in_flight:

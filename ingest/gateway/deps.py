@@ -8,10 +8,19 @@ from fastapi import Depends, Request
 
 from ingest.bulk.ledger import BatchLedger
 from ingest.gateway.batches import BatchIntake
+from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.submit import Submitter
 from schemas.api import BatchProgress, SubmissionView
 
-__all__ = ["BatchStore", "BatchStoreDep", "IntakeDep", "StoreDep", "SubmissionStore", "SubmitterDep"]
+__all__ = [
+    "BatchStore",
+    "BatchStoreDep",
+    "DetectorsDep",
+    "IntakeDep",
+    "StoreDep",
+    "SubmissionStore",
+    "SubmitterDep",
+]
 
 
 class SubmissionStore(Protocol):
@@ -44,7 +53,12 @@ def _batches(request: Request) -> BatchStore:
     return request.app.state.batches
 
 
+def _detectors(request: Request) -> DetectorCatalogue:
+    return request.app.state.detectors
+
+
 SubmitterDep = Annotated[Submitter, Depends(_submitter)]
 IntakeDep = Annotated[BatchIntake, Depends(_intake)]
 StoreDep = Annotated[SubmissionStore, Depends(_store)]
 BatchStoreDep = Annotated[BatchStore, Depends(_batches)]
+DetectorsDep = Annotated[DetectorCatalogue, Depends(_detectors)]

@@ -1,11 +1,13 @@
 """`/v1/batches`: submit many texts as one NDJSON body (202 + batch id + per-line rejects), and
 read a batch's progress (submitted, scored, failed)."""
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Header, HTTPException, Request, status
 
 from ingest.gateway.deps import BatchStoreDep, IntakeDep
+from ingest.gateway.idempotency import IDEMPOTENCY_HEADER
 from schemas.api import BatchAccepted, BatchProgress
 
 __all__ = ["NDJSON_TYPES", "router"]
@@ -30,14 +32,21 @@ _BODY_DOC = {
     openapi_extra=_BODY_DOC,
     responses={415: {"description": "the body is not NDJSON"}, 422: {"description": "the body holds no lines"}},
 )
-async def submit_batch(request: Request, intake: IntakeDep, batches: BatchStoreDep) -> BatchAccepted:
+async def submit_batch(
+    request: Request,
+    intake: IntakeDep,
+    batches: BatchStoreDep,
+    idempotency_key: Annotated[
+        str | None, Header(alias=IDEMPOTENCY_HEADER, description="the same body sent again gets the same batch")
+    ] = None,
+) -> BatchAccepted:
     content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if content_type not in NDJSON_TYPES:
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             f"send NDJSON (content-type {NDJSON_TYPES[0]}), one JSON object per line; got {content_type or 'none'}",
         )
-    accepted = await intake.ingest(request.stream(), batches)
+    accepted = await intake.ingest(request.stream(), batches, idempotency_key)
     if accepted is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "the body holds no lines; send one JSON object a line"

@@ -13,16 +13,18 @@ router = APIRouter(tags=["legacy"])
 
 @router.post("/predict", response_model=PredictResponse)
 async def predict(body: PredictRequest, submitter: SubmitterDep) -> PredictResponse:
-    _, score = await submitter.submit_and_wait(body.text, source="predict")
+    _, score = await submitter.submit_and_wait(body.text, source="predict", normalised=body.normalised)
     return PredictResponse(text=body.text, result=legacy_result(body.text, score.probability))
 
 
 @router.post("/predictions/predict", response_model=PredictionsResponse)
 async def predictions_predict(body: PredictionsRequest, submitter: SubmitterDep) -> PredictionsResponse:
-    _, score = await submitter.submit_and_wait(body.data.text, source="predict")
+    _, score = await submitter.submit_and_wait(body.data.text, source="predict", normalised=body.data.normalised)
     return PredictionsResponse(
         submission_id=score.submission_id,
         probability=score.probability,
         label=score.label,
+        confidence=score.confidence,
         detector_version=score.detector_version,
+        segments=score.segments,
     )

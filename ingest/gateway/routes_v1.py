@@ -3,11 +3,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ingest.gateway.deps import StoreDep, SubmitterDep
-from schemas.api import ScoreView, SubmissionAccepted, SubmissionView, SubmitRequest
+from ingest.gateway.deps import DetectorsDep, StoreDep, SubmitterDep
+from ingest.gateway.idempotency import IDEMPOTENCY_HEADER, submission_id_for
+from schemas.api import DetectorList, ScoreView, SubmissionAccepted, SubmissionView, SubmitRequest
+from schemas.events import content_hash
 
 __all__ = ["router"]
 
@@ -24,14 +27,34 @@ async def submit_text(
     body: SubmitRequest,
     request: Request,
     submitter: SubmitterDep,
+    detectors: DetectorsDep,
+    store: StoreDep,
     wait: Annotated[float, Query(ge=0, le=30, description="seconds to wait for the score")] = 0,
+    idempotency_key: Annotated[
+        str | None, Header(alias=IDEMPOTENCY_HEADER, description="retries with the same key get the same submission")
+    ] = None,
 ) -> SubmissionAccepted | JSONResponse:
+    submission_id = submission_id_for(idempotency_key)
+    if idempotency_key is not None:
+        earlier = await run_in_threadpool(store.get, submission_id)
+        if earlier is not None and earlier.content_hash != content_hash(body.text):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"{IDEMPOTENCY_HEADER} {idempotency_key!r} was used for another text ({earlier.submission_id})",
+            )
     event, score = await submitter.submit(
-        body.text, source="http", lang=body.lang, external_id=body.external_id, wait_s=wait
+        body.text,
+        source="http",
+        lang=body.lang,
+        external_id=body.external_id,
+        detector=detectors.resolve(body.detector),
+        normalised=body.normalised,
+        submission_id=submission_id,
+        wait_s=wait,
     )
     href = str(request.url_for("read_text", submission_id=event.submission_id).path)
     if score is None:
-        return SubmissionAccepted(submission_id=event.submission_id, href=href)
+        return SubmissionAccepted(submission_id=event.submission_id, href=href, normalised=event.normalised)
     view = SubmissionView(
         submission_id=event.submission_id,
         status="scored",
@@ -39,10 +62,18 @@ async def submit_text(
         lang=event.lang,
         source=event.source,
         n_chars=len(event.text),
+        content_hash=content_hash(event.text),
         submitted_at=event.submitted_at,
+        normalised=event.normalised,
         scores=[ScoreView.model_validate(score, from_attributes=True)],
     )
     return JSONResponse(view.model_dump(mode="json"), status_code=status.HTTP_200_OK)
+
+
+@router.get("/detectors", response_model=DetectorList)
+def list_detectors(detectors: DetectorsDep) -> DetectorList:
+    """The detector versions the scorers run, the default first, each with its evaluation report."""
+    return DetectorList(data=list(detectors.views), count=len(detectors.views))
 
 
 @router.get("/texts/{submission_id}", response_model=SubmissionView, name="read_text")

@@ -4,6 +4,7 @@ and optionally wait for its score. Shared by `/v1` and the legacy routes."""
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import HTTPException, status
@@ -44,16 +45,27 @@ class Submitter:
         source: Source,
         lang: str | None = None,
         external_id: str | None = None,
+        detector: str | None = None,
+        normalised: Sequence[str] = (),
+        submission_id: uuid.UUID | None = None,
         wait_s: float = 0.0,
     ) -> tuple[SubmissionEvent, ScoreEvent | None]:
-        """Returns once the event is durable; with `wait_s`, also its score if it came in time."""
+        """Returns once the event is durable; with `wait_s`, also its score if it came in time.
+        `detector` is the NAME@VERSION asked for (resolved by the catalogue), None for the default;
+        `submission_id` is given for an idempotent retry (idempotency.py), else a fresh one is made."""
         if len(text) > self.settings.max_text_chars:
             raise HTTPException(
                 status.HTTP_413_CONTENT_TOO_LARGE,
                 f"text has {len(text)} characters; the maximum is {self.settings.max_text_chars}",
             )
         event = SubmissionEvent(
-            submission_id=uuid.uuid4(), text=text, lang=lang, external_id=external_id, source=source
+            submission_id=submission_id or uuid.uuid4(),
+            text=text,
+            lang=lang,
+            external_id=external_id,
+            source=source,
+            detector=detector,
+            normalised=list(normalised),
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         try:
@@ -87,9 +99,13 @@ class Submitter:
         finally:
             self.waiter.forget(event.submission_id)
 
-    async def submit_and_wait(self, text: str, *, source: Source) -> tuple[SubmissionEvent, ScoreEvent]:
+    async def submit_and_wait(
+        self, text: str, *, source: Source, normalised: Sequence[str] = ()
+    ) -> tuple[SubmissionEvent, ScoreEvent]:
         """For the synchronous contracts: raises `SyncTimeout` when the score is late."""
-        event, score = await self.submit(text, source=source, wait_s=self.settings.sync_timeout_s)
+        event, score = await self.submit(
+            text, source=source, normalised=normalised, wait_s=self.settings.sync_timeout_s
+        )
         if score is None:
             raise SyncTimeout(event.submission_id)
         return event, score

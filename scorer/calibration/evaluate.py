@@ -60,7 +60,7 @@ def _metrics(rows: Sequence[Scored]) -> Metrics:
     return compute_metrics(
         [r.record.label == "machine" for r in rows],
         [r.verdict.probability for r in rows],
-        [r.verdict.label == "machine" for r in rows],
+        [r.verdict.label != "human" for r in rows],  # "mixed" flags a text too
     )
 
 
@@ -105,7 +105,20 @@ def report_json(result: Report) -> str:
     return json.dumps(plain(result), indent=2)
 
 
-_COLUMNS = ("group", "n", "machine", "AUROC", "TPR@1%FPR", "TPR@5%FPR", "precision", "recall", "F1", "ECE", "Brier")
+_COLUMNS = (
+    "group",
+    "n",
+    "machine",
+    "AUROC",
+    "TPR@1%FPR",
+    "TPR@5%FPR",
+    "precision",
+    "recall",
+    "F1",
+    "FPR",
+    "ECE",
+    "Brier",
+)
 
 
 def _rows(result: Report) -> list[list[str]]:
@@ -114,7 +127,7 @@ def _rows(result: Report) -> list[list[str]]:
         rows += [(f"{field}={value}", metrics) for value, metrics in groups.items()]
     return [
         [name, str(m.n), str(m.n_machine)]
-        + [_fmt(v) for v in (m.auroc, m.tpr_at_1fpr, m.tpr_at_5fpr, m.precision, m.recall, m.f1, m.ece, m.brier)]
+        + [_fmt(v) for v in (m.auroc, m.tpr_at_1fpr, m.tpr_at_5fpr, m.precision, m.recall, m.f1, m.fpr, m.ece, m.brier)]
         for name, m in rows
     ]
 

@@ -1,5 +1,6 @@
 """Detection metrics of a set of scored texts: ranking (AUROC, TPR at fixed FPR), the operating point
-(precision, recall, F1 of the labels) and calibration (ECE over 10 equal-width bins, Brier score).
+(precision, recall, F1 and false-positive rate of the labels) and calibration (ECE over 10 equal-width
+bins, Brier score).
 
 A metric that needs both classes (AUROC, TPR at FPR) is None when the texts hold only one.
 """
@@ -22,6 +23,7 @@ class Metrics(BaseModel):
     precision: float
     recall: float
     f1: float
+    fpr: float | None  # share of the human texts labelled machine (None when there are none)
     ece: float
     brier: float
 
@@ -59,6 +61,7 @@ def compute_metrics(truth: Sequence[int], probability: Sequence[float], predicte
         precision=float(precision),
         recall=float(recall),
         f1=float(f1),
+        fpr=float(labels[y == 0].mean()) if (y == 0).any() else None,
         ece=expected_calibration_error(y, p),
         brier=float(brier_score_loss(y, p, pos_label=1)) if len(y) else 0.0,
     )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from schemas.events import Label
+from schemas.events import Confidence, Label, Segment
 
 __all__ = ["Detector", "Verdict"]
 
@@ -24,6 +24,8 @@ class Verdict:
     n_tokens: int  # tokens the model actually read
     lang: str | None = None  # the language the detector found ("en", "ru", "other")
     too_short: bool = False  # too few tokens to judge; the probability is the prior
+    confidence: Confidence | None = None  # how sure the label is, for detectors that say
+    segments: tuple[Segment, ...] = ()  # per-sentence scores covering the text, for detectors that give them
 
 
 class Detector(Protocol):

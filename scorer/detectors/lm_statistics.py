@@ -1,4 +1,4 @@
-"""Per-text likelihood statistics from a causal LM: the raw material of every zero-shot feature.
+"""Per-token statistics and hidden states from a causal LM: the raw material of every feature.
 
 For each token t of a text, predicted from its prefix by the scoring model M, with lp = log_softmax(logits_t)
 and p = exp(lp):
@@ -12,46 +12,62 @@ and p = exp(lp):
     surprise_t = [ll_t < SURPRISE_LOG_LIKELIHOOD]  1 for a token M found very unlikely (p < e^-8, ~1/3000)
     off_top_t = [rank_t >= TOP_RANKS]           1 for a token outside M's top 100 predictions
 
-`LMStatistics.statistics` returns their sums per text (`TextStatistics`); features and detectors are
-built on those sums, so one forward pass serves all of them.
+and, when `probe_layers` are named, the hidden states of those layers at the token's own position (after
+the model has read it), concatenated: what a linear probe reads (probe.py).
 
-- **Windows.** A text is tokenized whole, then cut into windows of `window` tokens (BOS first, then
-  `window - 1` text tokens); each token is predicted once, within its window. Sums add up over windows,
-  so a long text is measured whole, not truncated. Texts are at most 100,000 characters (the event
-  ceiling), a few hundred windows at worst.
-- **The opening is context, not evidence.** The first `skip_tokens` tokens of a text (default 24, about
-  18 words) are read but not counted: predicted with almost no context, they say more about the topic
-  than about who wrote the text, and texts often open with material the writer did not write (a quote,
-  a prompt, an edited lead; in shared/data/en every machine text opens with ~20 words of its human pair).
+`LMStatistics.measure` returns these summed over consecutive *blocks* of a text's tokens (`BlockSums`):
+the caller names the block bounds in token indices (sentences for per-sentence scores, fixed cut points
+for the offline cache), so one forward pass serves the document, its sentences and every feature, and
+nothing per token is kept. `statistics` is the special case of one block after the opening
+(`TextStatistics`), what the plain likelihood detectors read.
+
+- **Windows.** A text is tokenized whole (`tokenize`, with character offsets), then cut into windows of
+  `window` tokens (BOS first, then `window - 1` text tokens); each token is predicted once, within its
+  window. Sums add up over windows, so a long text is measured whole, not truncated. Texts are at most
+  100,000 characters (the event ceiling), a few hundred windows at worst.
+- **The opening is context, not evidence** for `statistics`: the first `skip_tokens` tokens of a text
+  (default 24, about 18 words) are read but not counted: predicted with almost no context, they say more
+  about the topic than about who wrote the text, and texts often open with material the writer did not
+  write (a quote, a prompt, an edited lead; in shared/data/en every machine text opens with ~20 words of
+  its human pair). Callers of `measure` choose their own first bound.
 - **Batching.** Windows of all texts in a batch are sorted by length and packed into padded sub-batches
   of at most `max_batch_tokens`; similar lengths together keep padding small.
 - **Memory.** The vocabulary of gemma-3 has 262,144 entries, so full logits of a batch would take
   gigabytes. The transformer body runs once per sub-batch, then the output head runs on `chunk_tokens`
-  positions at a time and only five numbers per position are kept. The final logit soft-capping of the
+  positions at a time and only seven numbers per position are kept. The final logit soft-capping of the
   config is applied when set.
 - **Head precision.** `head_dtype` bfloat16 rounds the logits to about two decimal digits: per-text
   features move by about 1e-3 (the log-rank more, through ties), AUROC by about 0.01; on the 2-core CPU it
-  was 1.14x faster end to end
-  (bench/results/detector_cpu.md).
+  was 1.14x faster end to end (bench/results/detector_cpu.md).
 - **Determinism.** Same text, same sums: bit for bit on CPU for the same batch. With an fp32 head the
   sums move by about 1e-5 with whatever else is in the batch (padding), with a bf16 head by about 1e-3.
 """
 
+import itertools
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from schemas.errors import DetectorError
 from scorer.detectors.causal_lm import CausalLM
 
-__all__ = ["SURPRISE_LOG_LIKELIHOOD", "TOP_RANKS", "LMStatistics", "TextStatistics"]
+__all__ = [
+    "N_STATS",
+    "SURPRISE_LOG_LIKELIHOOD",
+    "TOP_RANKS",
+    "BlockSums",
+    "LMStatistics",
+    "TextStatistics",
+    "Tokenized",
+]
 
 log = logging.getLogger(__name__)
 
-_N_STATS = 7  # ll, mu, var, logrank, xent, surprise, off_top
+N_STATS = 7  # ll, mu, var, logrank, xent, surprise, off_top
 SURPRISE_LOG_LIKELIHOOD = -8.0
 TOP_RANKS = 100
 
@@ -70,8 +86,37 @@ class TextStatistics:
     off_top: float  # how many tokens had TOP_RANKS or more tokens ranked above them
 
 
+@dataclass(frozen=True)
+class Tokenized:
+    """A text's token ids (no special tokens) and each token's character span in the text."""
+
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class BlockSums:
+    """Per-token statistics (and probe states) summed over the blocks of one text.
+
+    Block j holds the tokens with indices in [bounds[j], bounds[j + 1]); tokens before bounds[0] are
+    read as context and not counted. `states` is None when no probe layers were asked for.
+    """
+
+    bounds: tuple[int, ...]
+    counts: np.ndarray  # (blocks,) tokens per block
+    stats: np.ndarray  # (blocks, N_STATS) float64
+    states: np.ndarray | None  # (blocks, probe dims) float64
+
+    def statistics(self, first: int = 0, last: int | None = None) -> TextStatistics:
+        """The statistics of blocks first..last - 1 together."""
+        return TextStatistics(int(self.counts[first:last].sum()), *self.stats[first:last].sum(axis=0).tolist())
+
+
 class LMStatistics:
-    """Computes `TextStatistics` with a scoring model and, for Binoculars, a performer model."""
+    """Measures texts with a scoring model and, for Binoculars, a performer model."""
 
     def __init__(
         self,
@@ -83,6 +128,7 @@ class LMStatistics:
         chunk_tokens: int = 256,
         skip_tokens: int = 24,
         head_dtype: torch.dtype | None = None,
+        probe_layers: Sequence[int] = (),
     ) -> None:
         if window < 2 or max_batch_tokens < window or chunk_tokens < 1 or not 0 <= skip_tokens < window - 1:
             raise DetectorError(
@@ -90,49 +136,91 @@ class LMStatistics:
             )
         if performer is not None and performer.tokenizer.get_vocab() != model.tokenizer.get_vocab():
             raise DetectorError(f"{model.model_id} and {performer.model_id} do not share a tokenizer")
+        n_layers = model.model.config.get_text_config().num_hidden_layers
+        if any(not 0 <= layer <= n_layers for layer in probe_layers):
+            raise DetectorError(f"probe layers {list(probe_layers)} outside 0..{n_layers} of {model.model_id}")
         self.model = model
         self.performer = performer
         self.head_dtype = head_dtype or model.head.weight.dtype
         self._heads = {id(lm): _head_weights(lm, head_dtype) for lm in (model, performer) if lm is not None}
         self.window = window
         self.skip_tokens = skip_tokens
+        self.probe_layers = tuple(probe_layers)
         self._max_batch_tokens = max_batch_tokens
         self._chunk_tokens = chunk_tokens
         bos = model.tokenizer.bos_token_id
         self._bos = [bos] if bos is not None else []
         self._pad_id = model.tokenizer.pad_token_id or 0
 
+    def tokenize(self, text: str) -> Tokenized:
+        """The text's tokens with their character spans (needs a fast tokenizer)."""
+        try:
+            encoded = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        except NotImplementedError as exc:
+            raise DetectorError(f"{self.model.model_id} has no fast tokenizer with character offsets") from exc
+        return Tokenized(list(encoded["input_ids"]), [tuple(span) for span in encoded["offset_mapping"]])
+
     def windows(self, text: str) -> list[list[int]]:
         """The token ids the model reads for `text`, window by window (each starts with BOS)."""
-        ids = self.model.tokenizer(text, add_special_tokens=False)["input_ids"]
-        step = self.window - len(self._bos)
+        return self._windows(self.tokenize(text).ids)
+
+    def _windows(self, ids: list[int]) -> list[list[int]]:
+        step = self.window - len(self._bos)  # text tokens per window
         return [self._bos + ids[start : start + step] for start in range(0, len(ids), step)]
 
     def statistics(self, texts: Sequence[str]) -> list[TextStatistics]:
-        """Per-text sums; same length and order as `texts`."""
-        if not texts:
+        """Per-text sums over the tokens after the first `skip_tokens`; same length and order as `texts`."""
+        tokenized = [self.tokenize(text) for text in texts]
+        bounds = [(min(self.skip_tokens, len(t)), len(t)) for t in tokenized]
+        return [sums.statistics() for sums in self.measure(tokenized, bounds)]
+
+    def measure(self, tokenized: Sequence[Tokenized], bounds: Sequence[Sequence[int]]) -> list[BlockSums]:
+        """Block sums of each text; `bounds[i]` are non-decreasing token indices of text i (at least two)."""
+        if len(tokenized) != len(bounds):
+            raise DetectorError(f"{len(tokenized)} texts but {len(bounds)} lists of block bounds")
+        if not tokenized:
             return []
         started = time.perf_counter()
+        blocks, first_block = [], 0  # global block index of each token, -1 when not counted
+        for text, cuts in zip(tokenized, bounds, strict=True):
+            if len(cuts) < 2 or any(b < a for a, b in itertools.pairwise(cuts)) or cuts[0] < 0 or cuts[-1] > len(text):
+                raise DetectorError(f"bad block bounds {list(cuts)} for a text of {len(text)} tokens")
+            which = np.full(len(text), -1, dtype=np.int64)
+            for j, (a, b) in enumerate(itertools.pairwise(cuts)):
+                which[a:b] = first_block + j
+            blocks.append(which)
+            first_block += len(cuts) - 1
+        step = self.window - len(self._bos)
+        windows = [  # (token ids, global block of each predicted token)
+            (window, blocks[i][k * step : (k + 1) * step])
+            for i, text in enumerate(tokenized)
+            for k, window in enumerate(self._windows(text.ids))
+        ]
+        windows = [(w, b) for w, b in windows if (b >= 0).any()]
+        width = N_STATS + self._probe_width()
+        sums = torch.zeros((first_block, width), dtype=torch.float64)
         try:
-            windows = [  # (text index, token ids, first counted position)
-                (i, w, self.skip_tokens if k == 0 else 0)
-                for i, text in enumerate(texts)
-                for k, w in enumerate(self.windows(text))
-                if len(w) - 1 > (self.skip_tokens if k == 0 else 0)
-            ]
-            sums = torch.zeros((len(texts), _N_STATS), dtype=torch.float64)
-            counts = [0] * len(texts)
-            for owner, window, first in windows:
-                counts[owner] += len(window) - 1 - first
             with torch.inference_mode():
-                for group in self._sub_batches([w for _, w, _ in windows]):
-                    owners = torch.tensor([windows[g][0] for g in group])
-                    rows = [windows[g][1] for g in group]
-                    sums.index_add_(0, owners, self._window_sums(rows, [windows[g][2] for g in group]))
+                for group in self._sub_batches([w for w, _ in windows]):
+                    self._window_sums([windows[g][0] for g in group], [windows[g][1] for g in group], sums)
         except (RuntimeError, ValueError, TypeError) as exc:
-            raise DetectorError(f"{self.model.model_id} could not score a batch of {len(texts)}: {exc}") from exc
-        log.debug("measured %d texts, %d tokens in %.2f s", len(texts), sum(counts), time.perf_counter() - started)
-        return [TextStatistics(n, *row) for n, row in zip(counts, sums.tolist(), strict=True)]
+            raise DetectorError(f"{self.model.model_id} could not score a batch of {len(tokenized)}: {exc}") from exc
+        counts = np.zeros(first_block, dtype=np.int64)
+        for which in blocks:
+            counted = which[which >= 0]
+            np.add.at(counts, counted, 1)
+        table = sums.numpy()
+        result, first_block = [], 0
+        for cuts in bounds:
+            rows = slice(first_block, first_block + len(cuts) - 1)
+            states = table[rows, N_STATS:] if self.probe_layers else None
+            result.append(BlockSums(tuple(cuts), counts[rows], table[rows, :N_STATS], states))
+            first_block += len(cuts) - 1
+        log.debug("measured %d texts, %d tokens in %.2f s", len(tokenized), counts.sum(), time.perf_counter() - started)
+        return result
+
+    def _probe_width(self) -> int:
+        return len(self.probe_layers) * self.model.model.config.get_text_config().hidden_size
 
     def _sub_batches(self, windows: list[list[int]]) -> list[list[int]]:
         """Indices of `windows`, longest first, grouped so each padded sub-batch stays in budget."""
@@ -145,21 +233,23 @@ class LMStatistics:
                 batches.append([i])
         return batches
 
-    def _window_sums(self, rows_ids: list[list[int]], firsts: list[int]) -> torch.Tensor:
-        """(rows, 7) float64 sums for windows padded on the right into one batch; row r counts the
-        predictions of its tokens from position `firsts[r]` on."""
+    def _window_sums(self, rows_ids: list[list[int]], rows_blocks: list[np.ndarray], sums: torch.Tensor) -> None:
+        """Add the statistics of windows (padded on the right into one batch) into `sums` (blocks, width):
+        the token predicted at position t of row r goes to block rows_blocks[r][t] (not counted when < 0)."""
         width = max(len(x) for x in rows_ids)
         input_ids = torch.full((len(rows_ids), width), self._pad_id, dtype=torch.long)
         mask = torch.zeros((len(rows_ids), width), dtype=torch.long)
-        for r, x in enumerate(rows_ids):
+        target_block = torch.full((len(rows_ids), width - 1), -1, dtype=torch.long)
+        for r, (x, b) in enumerate(zip(rows_ids, rows_blocks, strict=True)):
             input_ids[r, : len(x)] = torch.tensor(x, dtype=torch.long)
             mask[r, : len(x)] = 1
-        predicted = mask[:, 1:].bool()  # position t predicts token t + 1 where that token is real
-        predicted &= torch.arange(width - 1).unsqueeze(0) >= torch.tensor(firsts).unsqueeze(1)
-        targets = input_ids[:, 1:][predicted].to(self.model.device)
-        owners = torch.arange(len(rows_ids)).unsqueeze(1).expand_as(predicted)[predicted]
-        states = _last_states(self.model, input_ids, mask, predicted)
-        performer_states = None if self.performer is None else _last_states(self.performer, input_ids, mask, predicted)
+            target_block[r, : len(b)] = torch.from_numpy(b)
+        counted = target_block >= 0  # position t predicts token t + 1 of the window
+        targets = input_ids[:, 1:][counted].to(self.model.device)
+        states, probe = _states(self.model, input_ids, mask, counted, self.probe_layers)
+        performer_states = None
+        if self.performer is not None:
+            performer_states, _ = _states(self.performer, input_ids, mask, counted, ())
         per_token = torch.cat(
             [
                 self._token_stats(
@@ -170,8 +260,8 @@ class LMStatistics:
                 for start in range(0, len(targets), self._chunk_tokens)
             ]
         )
-        sums = torch.zeros((len(rows_ids), _N_STATS), dtype=torch.float64)
-        return sums.index_add_(0, owners, per_token.cpu().double())
+        rows = per_token.cpu().double() if probe is None else torch.cat([per_token, probe], dim=-1).cpu().double()
+        sums.index_add_(0, target_block[counted], rows)
 
     def _shifted_logits(self, lm: CausalLM, states: torch.Tensor) -> torch.Tensor:
         """fp32 logits minus their row maximum (soft-capped first when the config asks for it)."""
@@ -214,12 +304,23 @@ class LMStatistics:
         )
 
 
-def _last_states(lm: CausalLM, input_ids: torch.Tensor, mask: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
-    """The body's last hidden states at the predicting positions, flattened to (n, hidden)."""
-    hidden = lm.body(
-        input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device), use_cache=False
-    ).last_hidden_state
-    return hidden[:, :-1][predicted.to(lm.device)]
+def _states(
+    lm: CausalLM, input_ids: torch.Tensor, mask: torch.Tensor, counted: torch.Tensor, probe_layers: tuple[int, ...]
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The last hidden states at the positions predicting counted tokens, flattened to (n, hidden), and
+    the probe layers' states at the counted tokens' own positions, concatenated to (n, layers * hidden)."""
+    output = lm.body(
+        input_ids=input_ids.to(lm.device),
+        attention_mask=mask.to(lm.device),
+        use_cache=False,
+        output_hidden_states=bool(probe_layers),
+    )
+    where = counted.to(lm.device)
+    predicting = output.last_hidden_state[:, :-1][where]
+    if not probe_layers:
+        return predicting, None
+    probe = torch.cat([output.hidden_states[layer][:, 1:][where].float() for layer in probe_layers], dim=-1)
+    return predicting, probe
 
 
 def _head_weights(lm: CausalLM, dtype: torch.dtype | None) -> tuple[torch.Tensor, torch.Tensor | None]:

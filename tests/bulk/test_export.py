@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from schemas.events import ScoreEvent, SubmissionEvent
+from schemas.events import ScoreEvent, Segment, SubmissionEvent
 from sink.writer import write_scores, write_submissions
 from tests.cli import veritext
 
@@ -43,6 +43,11 @@ def _fill(engine) -> None:
             n_tokens=i * 3,
             lang="ru" if i % 2 else "en",
             too_short=i == 0,
+            confidence=None if i == 0 else ("low", "medium", "high")[i % 3],
+            segments=[
+                Segment(start=0, end=4, probability=0.25, n_tokens=i),
+                Segment(start=4, end=9, probability=0.75, n_tokens=i + 1),
+            ][: i % 3],
             latency_ms=1.5,
             submitted_at=s.submitted_at,
             scored_at=s.submitted_at + timedelta(seconds=2, microseconds=7),
@@ -58,8 +63,8 @@ def _fill(engine) -> None:
 def _database_rows(engine) -> list[dict[str, object]]:
     query = text(
         """SELECT s.id AS submission_id, s.external_id, s.batch_id, s.content_hash, s.lang,
-                  c.lang AS detected_lang, c.probability, c.label, c.too_short, c.n_tokens,
-                  c.detector_name, c.detector_version, s.submitted_at, c.scored_at
+                  c.lang AS detected_lang, c.probability, c.label, c.too_short, c.confidence, c.n_tokens,
+                  c.detector_name, c.detector_version, s.submitted_at, c.scored_at, c.segments
            FROM scores c JOIN submissions s ON s.id = c.submission_id
            ORDER BY s.submitted_at, s.id, c.detector_version"""
     )
@@ -79,8 +84,9 @@ def _read_csv(path) -> list[dict[str, object]]:
     with open(path, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     for row in rows:
-        for key in ("external_id", "batch_id", "lang", "detected_lang"):
+        for key in ("external_id", "batch_id", "lang", "detected_lang", "confidence"):
             row[key] = row[key] or None
+        row["segments"] = json.loads(row["segments"])
         row["probability"] = float(row["probability"])
         row["n_tokens"] = int(row["n_tokens"])
         row["too_short"] = {"true": True, "false": False}[row["too_short"]]
@@ -99,7 +105,10 @@ def _read_jsonl(path) -> list[dict[str, object]]:
 
 
 def _read_parquet(path) -> list[dict[str, object]]:
-    return pq.read_table(path).to_pylist()
+    rows = pq.read_table(path).to_pylist()
+    for row in rows:
+        row["segments"] = json.loads(row["segments"])
+    return rows
 
 
 READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}

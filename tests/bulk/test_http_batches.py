@@ -36,7 +36,7 @@ def test_a_streamed_ndjson_batch_is_accepted_line_by_line_and_scored(kafka, engi
         assert (accepted["accepted"], accepted["rejected"]) == (len(texts), 4)
         reasons = {r["line"]: r["reason"] for r in accepted["rejects"]}
         assert sorted(reasons) == [4, 7, 10, 16]
-        assert "Invalid JSON" in reasons[4] and "non-whitespace" in reasons[7]
+        assert "not valid JSON" in reasons[4] and "non-whitespace" in reasons[7]
         assert "colour" in reasons[10] and "maximum is 100" in reasons[16]
 
         progress = wait_until(

@@ -15,19 +15,22 @@ import pytest
 from schemas.errors import DetectorError
 from scorer.calibration.fit import Measured, fit_calibration
 from scorer.detectors import available_detectors, load_detector
+from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.likelihood import LikelihoodDetector
 from scorer.detectors.lm_statistics import LMStatistics
-from scorer.detectors.registry import DetectorOptions
+from scorer.detectors.registry import DEFAULT_DETECTOR, PACKAGED_CALIBRATION, DetectorOptions
 from tests.helpers import read_texts
 
 ENGLISH = "The quick brown fox jumps over the lazy dog near the river bank."
 RUSSIAN = "Быстрая коричневая лиса прыгает через ленивую собаку у берега реки."
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def detector(real_detector) -> LikelihoodDetector:
-    """The real packaged detector (loaded once per session in conftest)."""
-    return real_detector
+    """The previous default, the likelihood detector, on the model the real default detector loaded
+    (once per session in conftest)."""
+    model = real_detector._statistics.model
+    return LikelihoodDetector(LMStatistics(model, skip_tokens=24), Calibration.load(PACKAGED_CALIBRATION))
 
 
 @pytest.fixture
@@ -182,7 +185,9 @@ def test_binoculars_with_the_packaged_model_as_observer_and_performer(detector, 
 
 def test_registry_lists_name_at_version_with_the_default_first() -> None:
     names = available_detectors()
-    assert names[0].startswith("likelihood@gemma3-270m-cal-")
+    assert names[0].startswith(f"{DEFAULT_DETECTOR}@")
+    assert any(n.startswith("probe@gemma3-270m-probe-") for n in names)
+    assert any(n.startswith("likelihood@gemma3-270m-cal-") for n in names)
     assert any(n.startswith("fast-detectgpt@gemma3-270m-raw-") for n in names)
 
 
@@ -192,9 +197,9 @@ def test_unknown_detector_name_lists_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_unknown_version_is_refused_before_the_model_loads(tmp_path: Path) -> None:
-    version = available_detectors()[0].partition("@")[2]
+    version = next(s for s in available_detectors() if s.startswith("probe@")).partition("@")[2]
     with pytest.raises(DetectorError, match=version):
-        load_detector("likelihood@gemma3-270m-cal-00000000", cache_dir=tmp_path)
+        load_detector("probe@gemma3-270m-probe-00000000", cache_dir=tmp_path)
     assert not any(tmp_path.iterdir())  # nothing was converted
 
 

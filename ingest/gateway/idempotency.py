@@ -1,0 +1,47 @@
+"""`Idempotency-Key`: a client that retries a submission (after a timeout, a 503, a lost connection)
+names it with a key of its choice, and gets the same submission back, never a second one.
+
+The key fixes the ids instead of storing them: a text's submission id is a uuid5 of the key, a batch's
+id a uuid5 of the key and each line's submission id a uuid5 of the batch id and the line number. A
+retried request therefore writes events with the same ids, which every consumer already treats as
+one (the sink's writes are idempotent on the submission id; a score is kept once per detector
+version), and the answer names the same submission or batch. No state to keep, nothing to expire,
+and it holds across gateway replicas and restarts. A key is 1 to 200 printable ASCII characters;
+reusing one for a different text answers 422 once the log holds the first (README, "Retries").
+"""
+
+import re
+import uuid
+from uuid import UUID
+
+from fastapi import HTTPException, status
+
+__all__ = ["IDEMPOTENCY_HEADER", "batch_id_for", "line_submission_id", "submission_id_for"]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Fixed forever: changing it would give a retried request new ids.
+_NAMESPACE = UUID("0f6b1c2e-8d4a-5b7e-a3c9-6e2f1d8b4a50")
+_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def _checked(key: str) -> str:
+    if not _KEY.fullmatch(key):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{IDEMPOTENCY_HEADER} must be 1 to 200 printable ASCII characters without spaces",
+        )
+    return key
+
+
+def submission_id_for(key: str | None) -> UUID:
+    """The id of the submission a `POST /v1/texts` with this key makes (a fresh one without a key)."""
+    return uuid.uuid4() if key is None else uuid.uuid5(_NAMESPACE, f"text:{_checked(key)}")
+
+
+def batch_id_for(key: str | None) -> UUID:
+    return uuid.uuid4() if key is None else uuid.uuid5(_NAMESPACE, f"batch:{_checked(key)}")
+
+
+def line_submission_id(batch_id: UUID, line: int, keyed: bool) -> UUID:
+    """A keyed batch's line keeps its submission id when the batch is sent again."""
+    return uuid.uuid5(batch_id, f"line:{line}") if keyed else uuid.uuid4()

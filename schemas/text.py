@@ -1,0 +1,60 @@
+"""The one intake rule for a submitted text, shared by every door (the gateway's routes and batches,
+bulk files, the RabbitMQ bridge), so the same input gets the same answer everywhere.
+
+`clean_text` either returns the text to store and score, with the list of what it changed (recorded
+on the submission as `normalised`), or raises `TextRejected` with a reason the caller turns into a 422,
+a rejects-file line or a dead letter:
+
+- a lone surrogate (U+D800..U+DFFF alone: valid JSON, not Unicode text): rejected, it cannot be stored
+  or read back as UTF-8;
+- NUL and the other control characters (C0, DEL, C1) except tab, line feed and carriage return: removed;
+- invisible format characters (zero-width space and joiners, word joiner, BOM, soft hyphen, bidi
+  controls): removed; they are also a known way to make a detector read another text than people do;
+- a text not in Unicode NFC (decomposed accents): normalised to NFC (compatibility forms stay);
+- nothing but whitespace once cleaned: rejected.
+
+Length limits are the caller's (each door has its own setting and status code), checked on the cleaned
+text.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["CleanText", "TextRejected", "clean_text"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+class TextRejected(ValueError):
+    """The text cannot be accepted as it is; the message says why."""
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    changes: tuple[str, ...]  # what was changed, for the submission's `normalised` record
+
+
+def clean_text(text: str) -> CleanText:
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise TextRejected(
+            f"text contains a lone surrogate U+{ord(surrogate.group()):04X} at character {surrogate.start()}: "
+            "not valid Unicode; send the text as UTF-8"
+        )
+    changes = []
+    text, controls = _CONTROL.subn("", text)
+    if controls:
+        changes.append(f"removed {controls} control character{'s' * (controls > 1)}")
+    text, invisible = _INVISIBLE.subn("", text)
+    if invisible:
+        changes.append(f"removed {invisible} invisible character{'s' * (invisible > 1)}")
+    normal = unicodedata.normalize("NFC", text)
+    if normal != text:
+        changes.append("normalised to Unicode NFC")
+    if not normal.strip():
+        raise TextRejected("text must contain at least one non-whitespace character")
+    return CleanText(normal, tuple(changes))

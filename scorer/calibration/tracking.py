@@ -1,0 +1,49 @@
+"""Logs a `veritext train-probe` run to MLflow when `MLFLOW_TRACKING_URI` is set (optional dependency).
+
+The run records the fitting configuration as parameters, the held-out and test-split headline numbers
+as metrics, and the report itself as an artifact, under the experiment `veritext-probe`. Without the
+variable nothing happens; with it but without the `mlflow` package (`pip install mlflow`), the command
+says so and fails before anything is half logged.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from schemas.errors import ConfigError
+from scorer.calibration.probe_report import Report, report_json
+
+__all__ = ["log_run_to_mlflow"]
+
+_EXPERIMENT = "veritext-probe"
+
+
+def log_run_to_mlflow(report: Report) -> str | None:
+    """The MLflow run id, or None when no tracking server is configured."""
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        return None
+    try:
+        import mlflow
+    except ImportError as exc:
+        raise ConfigError("MLFLOW_TRACKING_URI is set but mlflow is not installed: pip install mlflow") from exc
+    mlflow.set_experiment(_EXPERIMENT)
+    with mlflow.start_run(run_name=str(report["detector"])) as run:
+        mlflow.log_params({k: json.dumps(v) for k, v in report["config"].items()})  # type: ignore[union-attr]
+        mlflow.log_param("data_sha256", report["data_sha256"])
+        metrics = {}
+        for name, summary in report["comparison"].items():  # type: ignore[union-attr]
+            key = name.split(" (")[0].replace(" ", "_")
+            metrics[f"held_out_auroc_mean.{key}"] = summary["mean"]
+            metrics[f"held_out_auroc_lowest.{key}"] = summary["lowest"]
+        overall = report["test"]["overall"]  # type: ignore[index]
+        for field in ("auroc", "tpr_at_1fpr", "ece", "fpr"):
+            value = getattr(overall, field)
+            if value is not None:
+                metrics[f"test.{field}"] = value
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "report.json"
+            path.write_text(report_json(report), encoding="utf-8")
+            mlflow.log_artifact(str(path))
+        return run.info.run_id

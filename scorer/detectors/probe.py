@@ -1,0 +1,88 @@
+"""The default detector: likelihood features and a linear probe of the hidden states, one forward pass.
+
+For each text of a batch:
+
+1. its tokens with character offsets, its language (language.py) and its segments (segments.py);
+2. one forward pass over all texts (lm_statistics.py `measure`), summing the per-token statistics and
+   the probe layers' states over each segment;
+3. the document's probability from the sums over all segments, and each segment's from its own sums,
+   both by the artifact's linear model (probe_model.py), calibrated for the text's language, segments
+   with a calibration of their own (fitted on spans of about their length);
+4. the label (human | mixed | machine) and the confidence (verdicts.py).
+
+Texts with fewer than `min_tokens` counted tokens are too short to judge: they get the stated prior
+as their probability, the label "human" (no evidence, so no accusation), confidence "low" and
+`too_short=True`, with one segment covering the text.
+
+The version names the scoring model and hashes the artifact (which names the model, window, layers and
+features), so any change to a probability changes the version every score records.
+"""
+
+import hashlib
+from collections.abc import Sequence
+
+from schemas.events import Segment
+from scorer.detectors.base import Verdict
+from scorer.detectors.language import detect_language
+from scorer.detectors.lm_statistics import BlockSums, LMStatistics
+from scorer.detectors.probe_model import ProbeModel, design_row
+from scorer.detectors.segments import SegmentPlan, plan_segments
+from scorer.detectors.verdicts import confidence_of, label_of
+
+__all__ = ["ProbeDetector", "probe_version"]
+
+
+def probe_version(model: ProbeModel) -> str:
+    digest = hashlib.sha256(model.sha256.encode()).hexdigest()
+    name = model.model.split("/")[-1].lower()
+    name = "gemma3-270m" if name.startswith("gemma-3-270m") else name
+    return f"{name}-probe-{digest[:8]}"
+
+
+class ProbeDetector:
+    name = "probe"
+
+    def __init__(self, statistics: LMStatistics, model: ProbeModel) -> None:
+        if tuple(model.layers) != statistics.probe_layers or model.skip_tokens >= statistics.window - 1:
+            raise ValueError(f"the probe model reads layers {model.layers}, the statistics {statistics.probe_layers}")
+        self._statistics = statistics
+        self.model = model
+        self.version = probe_version(model)
+
+    def warmup(self) -> None:
+        self.score(["A short text to check that the model runs on this device, in a few more words."])
+
+    def score(self, texts: Sequence[str]) -> list[Verdict]:
+        tokenized = [self._statistics.tokenize(text) for text in texts]
+        langs = [detect_language(text) for text in texts]
+        plans = [
+            plan_segments(text, tokens.offsets, lang, skip=self.model.skip_tokens, min_tokens=self.model.segment_tokens)
+            for text, tokens, lang in zip(texts, tokenized, langs, strict=True)
+        ]
+        measured = self._statistics.measure(tokenized, [plan.bounds for plan in plans])
+        return [self._verdict(*args) for args in zip(plans, measured, langs, strict=True)]
+
+    def _verdict(self, plan: SegmentPlan, sums: BlockSums, lang: str) -> Verdict:
+        total = sums.statistics()
+        if total.n_predicted < self.model.min_tokens:
+            whole = Segment(start=0, end=plan.spans[-1][1], probability=self.model.prior, n_tokens=total.n_predicted)
+            return Verdict(
+                self.model.prior, "human", total.n_predicted, lang, True, confidence="low", segments=(whole,)
+            )
+        features = self.model.likelihood_features
+        probability = self.model.probability(design_row(total, sums.states.sum(axis=0), features), lang)
+        segments = []
+        for j, (start, end) in enumerate(plan.spans):
+            row = design_row(sums.statistics(j, j + 1), sums.states[j], features)
+            segment_p = self.model.segment_probability(row, lang) if sums.counts[j] else probability
+            segments.append(Segment(start=start, end=end, probability=segment_p, n_tokens=int(sums.counts[j])))
+        threshold = self.model.calibration(lang).threshold
+        label = label_of(probability, threshold, segments)
+        return Verdict(
+            probability,
+            label,
+            total.n_predicted,
+            lang,
+            confidence=confidence_of(probability, threshold, label, total.n_predicted, too_short=False),
+            segments=tuple(segments),
+        )

@@ -1,0 +1,116 @@
+"""The probe detector's artifact: from a span's likelihood statistics and hidden states to a probability.
+
+One linear model reads, for any span of counted tokens (a whole text or one of its segments):
+
+- the zero-shot likelihood features of features.py that the artifact names (per-token rates), and
+- the mean hidden state of the probe layers over the span's tokens (a linear probe on the same forward
+  pass: no extra model cost),
+
+standardised with the training mean and scale, as one logistic regression (L2). Its logit z is then
+calibrated per language, Platt-style: p = sigmoid(a * z + b), with (a, b) fitted on out-of-genre
+predictions (each text scored by a model that never saw its genre; `veritext train-probe`), at the
+stated `prior` share of machine text (0.5: the two classes weighed equally); a segment's logit has its
+own (a, b), fitted the same way on spans of 32 tokens, whose logits spread differently from whole
+texts'. The label threshold of each
+language is the probability above which a text is called machine; it was set on those out-of-genre
+human texts (see `threshold_rule`).
+
+The artifact is a JSON file written by `veritext train-probe` and committed with the code
+(`scorer/detectors/calibrations/`); its SHA-256 goes into the detector version. Its evaluation report
+(per language, genre, generator and length) is a second file beside it, `<name>.report.json`.
+"""
+
+import hashlib
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from schemas.errors import DetectorError
+from scorer.detectors.features import FEATURE_NAMES, feature_vector
+from scorer.detectors.lm_statistics import TextStatistics
+
+__all__ = ["LanguageCalibration", "ProbeModel", "design_row"]
+
+
+def design_row(stats: TextStatistics, states_sum: np.ndarray, likelihood_features: Sequence[str]) -> np.ndarray:
+    """The model's input for one span: its likelihood features, then its mean probe state."""
+    chosen = dict(zip(FEATURE_NAMES, feature_vector(stats), strict=True))
+    likelihood = np.array([chosen[name] for name in likelihood_features], dtype=np.float64)
+    return np.concatenate([likelihood, np.asarray(states_sum, dtype=np.float64) / max(stats.n_predicted, 1)])
+
+
+class LanguageCalibration(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    a: float = Field(gt=0.0, description="slope on the linear model's logit")
+    b: float
+    threshold: float = Field(ge=0.0, le=1.0, description="probability from which the label is 'machine'")
+    segment_a: float = Field(gt=0.0, description="the same for a segment: spans of a few dozen tokens")
+    segment_b: float
+
+
+class ProbeModel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    format: Literal[2] = 2
+    model: str
+    performer: str | None = None
+    window: int
+    skip_tokens: int = Field(ge=0, description="opening tokens read as context but not counted")
+    layers: list[int] = Field(description="hidden-state layers the probe reads (0 = embeddings)")
+    likelihood_features: list[str]
+    min_tokens: int = Field(ge=1, description="fewer counted tokens than this: too short to judge")
+    segment_tokens: int = Field(ge=1, description="sentences are merged until a segment counts this many tokens")
+    prior: float = Field(ge=0.0, le=1.0, description="the share of machine text the probabilities assume")
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    languages: dict[str, LanguageCalibration] = Field(description='"en", "ru" and the fallback "other"')
+    data_sha256: str = Field(description="the texts the fit saw, hashed as dataset.data_hash does")
+    threshold_rule: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+    def logit(self, row: np.ndarray) -> float:
+        """The linear model's logit for one design row."""
+        standardised = (row - np.asarray(self.mean)) / np.asarray(self.scale)
+        return float(standardised @ np.asarray(self.coef) + self.intercept)
+
+    def calibration(self, lang: str) -> LanguageCalibration:
+        return self.languages.get(lang) or self.languages["other"]
+
+    def probability(self, row: np.ndarray, lang: str) -> float:
+        calibration = self.calibration(lang)
+        return _sigmoid(calibration.a * self.logit(row) + calibration.b)
+
+    def segment_probability(self, row: np.ndarray, lang: str) -> float:
+        calibration = self.calibration(lang)
+        return _sigmoid(calibration.segment_a * self.logit(row) + calibration.segment_b)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "ProbeModel":
+        try:
+            model = cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            raise DetectorError(f"cannot read the probe model {path}: {exc}") from exc
+        if "other" not in model.languages:
+            raise DetectorError(f"the probe model {path} has no 'other' language fallback")
+        unknown = set(model.likelihood_features) - set(FEATURE_NAMES)
+        if unknown:
+            raise DetectorError(f"the probe model {path} names unknown features {sorted(unknown)}")
+        return model
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))

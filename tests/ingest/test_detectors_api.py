@@ -1,0 +1,50 @@
+"""`GET /v1/detectors` and the `detector` field of a submission: a named detector version is scored by
+its own scorer, the rest by the default one. Real broker and PostgreSQL; the models are test doubles."""
+
+from ingest.gateway.detectors import DetectorCatalogue
+from schemas.api import DetectorView
+from scorer.worker import ScoringWorker
+from tests.doubles import fixed_v2
+from tests.helpers import running, wait_until
+from tests.pipeline import pipeline
+
+CATALOGUE = DetectorCatalogue(
+    [
+        DetectorView(name="fixed-double", version="double-1", spec="fixed-double@double-1", default=True, report=None),
+        DetectorView(
+            name="fixed-double", version="double-2", spec="fixed-double@double-2", default=False, report={"auroc": 1}
+        ),
+    ]
+)
+
+
+def _versions(client, submission_id: str) -> list[str]:
+    answer = client.get(f"/v1/texts/{submission_id}")
+    return [s["detector_version"] for s in answer.json()["scores"]] if answer.status_code == 200 else []
+
+
+def test_a_submission_naming_a_detector_is_scored_by_that_one_only(kafka, engine):
+    from tests.doubles import fixed
+
+    named_scorer = ScoringWorker(kafka, fixed_v2(), group_id=f"{kafka.topic_prefix}-scorer-v2", serves_unnamed=False)
+    with pipeline(kafka, engine, detector=fixed(), detectors=CATALOGUE) as p, running(named_scorer):
+        listed = p.client.get("/v1/detectors").json()
+        assert listed["count"] == 2 and [d["default"] for d in listed["data"]] == [True, False]
+        assert listed["data"][1]["report"] == {"auroc": 1}
+        default = p.client.post("/v1/texts", json={"text": "Scored by the default."}).json()["submission_id"]
+        named = p.client.post("/v1/texts", json={"text": "Scored by v2.", "detector": "double-2"}).json()
+        explicit_default = p.client.post(
+            "/v1/texts", json={"text": "Named default.", "detector": "fixed-double@double-1"}
+        )
+        wait_until(lambda: _versions(p.client, default) == ["double-1"], timeout_s=60)
+        wait_until(lambda: _versions(p.client, named["submission_id"]) == ["double-2"], timeout_s=60)
+        wait_until(lambda: _versions(p.client, explicit_default.json()["submission_id"]) == ["double-1"], timeout_s=60)
+        unknown = p.client.post("/v1/texts", json={"text": "Nobody runs it.", "detector": "gpt-zero"})
+        assert unknown.status_code == 422 and "fixed-double@double-2" in unknown.json()["detail"]
+        batch = p.client.post(
+            "/v1/batches",
+            content=b'{"text": "ok", "detector": "double-2"}\n{"text": "no", "detector": "nope"}\n',
+            headers={"content-type": "application/x-ndjson"},
+        ).json()
+        assert (batch["accepted"], batch["rejected"]) == (1, 1) and "detector" in batch["rejects"][0]["reason"]
+        assert _versions(p.client, default) == ["double-1"], "the named scorer left the default's text alone"

@@ -1,0 +1,39 @@
+"""`Idempotency-Key` on `POST /v1/texts` and `POST /v1/batches`: a retried request gets the same
+submission (or batch), never a second one. Real broker and PostgreSQL; the model is the test double."""
+
+from tests.doubles import FixedScoreDetector
+from tests.helpers import wait_until
+from tests.pipeline import count_rows, pipeline, status_of
+
+
+def test_a_retried_text_is_one_submission_and_one_score(kafka, engine):
+    with pipeline(kafka, engine, detector=FixedScoreDetector()) as p:
+        headers = {"Idempotency-Key": "client-42/attempt"}
+        first = p.client.post("/v1/texts", json={"text": "Sent, then sent again."}, headers=headers)
+        again = p.client.post("/v1/texts", json={"text": "Sent, then sent again."}, headers=headers)
+        assert first.status_code == again.status_code == 202, again.text
+        assert first.json()["submission_id"] == again.json()["submission_id"]
+        wait_until(lambda: status_of(p.client, first.json()["submission_id"]) == "scored", timeout_s=60)
+        waited = p.client.post("/v1/texts?wait=20", json={"text": "Sent, then sent again."}, headers=headers)
+        assert waited.status_code == 200 and waited.json()["submission_id"] == first.json()["submission_id"]
+        other = p.client.post("/v1/texts", json={"text": "Another text, same key."}, headers=headers)
+        assert other.status_code == 422 and "used for another text" in other.json()["detail"]
+        unkeyed = p.client.post("/v1/texts", json={"text": "Sent, then sent again."})
+        assert unkeyed.json()["submission_id"] != first.json()["submission_id"]
+        wait_until(lambda: count_rows(engine) == (2, 2), timeout_s=60)
+        bad = p.client.post("/v1/texts", json={"text": "x"}, headers={"Idempotency-Key": "has spaces"})
+        assert bad.status_code == 422 and "Idempotency-Key" in bad.json()["detail"]
+
+
+def test_a_retried_batch_is_the_same_batch(kafka, engine):
+    body = b'{"text": "Line one."}\n{"text": ""}\n{"text": "Line three."}\n'
+    headers = {"content-type": "application/x-ndjson", "Idempotency-Key": "upload-7"}
+    with pipeline(kafka, engine, detector=FixedScoreDetector()) as p:
+        first = p.client.post("/v1/batches", content=body, headers=headers)
+        again = p.client.post("/v1/batches", content=body, headers=headers)
+        assert first.status_code == again.status_code == 202, again.text
+        assert first.json()["batch_id"] == again.json()["batch_id"]
+        assert (again.json()["accepted"], again.json()["rejected"]) == (2, 1)
+        wait_until(lambda: count_rows(engine) == (2, 2), timeout_s=60)
+        progress = p.client.get(first.json()["href"]).json()
+        assert (progress["submitted"], progress["scored"]) == (2, 2)

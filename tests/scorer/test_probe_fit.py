@@ -1,0 +1,104 @@
+"""Fitting the probe detector from measured texts, with synthetic measures (no model): the held-out
+folds follow their committed definition, and the artifact and its report are consistent."""
+
+import json
+
+import numpy as np
+import pytest
+
+from scorer.calibration.corpus import CorpusText
+from scorer.calibration.dataset import LabelledText, split_of
+from scorer.calibration.folds import held_out_folds, trainable
+from scorer.calibration.measures import CACHE_LAYERS, CUT_TOKENS, Measure
+from scorer.calibration.probe_fit import ProbeConfig
+from scorer.calibration.probe_report import report_json, report_markdown
+from scorer.calibration.probe_train import fit_probe
+from scorer.detectors.lm_statistics import N_STATS
+from scorer.detectors.probe_model import ProbeModel, design_row
+
+HIDDEN = 8
+CELLS = [  # (lang, domain, file, label, generator)
+    ("en", "xsum", "xsum", "human", None),
+    ("en", "xsum", "xsum", "machine", "gpt2-xl"),
+    ("en", "review", "en_detectrl", "human", None),
+    ("en", "review", "en_detectrl", "machine", "claude-instant"),
+    ("en", "student_essay", "en_outfox_essays", "human", None),
+    ("en", "student_essay", "en_outfox_essays", "machine", "gpt-3.5-turbo"),
+    ("ru", "news", "lenta_news_human", "human", None),
+    ("ru", "advice-explainer", "llm_explainer_machine", "machine", "chatGPT 4o"),
+]
+
+
+def _measure(rng: np.random.Generator, machine: bool, n_tokens: int) -> Measure:
+    bounds = np.array(sorted({p for p in CUT_TOKENS if p < n_tokens} | {n_tokens}))
+    counts = np.diff(bounds)
+    shift = 0.8 if machine else 0.0
+    ll = -(3.0 - shift + rng.normal(0, 0.3, len(counts)))
+    stats = np.stack(
+        [ll * counts, -2.5 * counts, 4.0 * counts, 1.5 * counts, 2.5 * counts, 0.1 * counts, 0.1 * counts], axis=1
+    )
+    assert stats.shape[1] == N_STATS
+    states = (rng.normal(shift, 1.0, (len(counts), len(CACHE_LAYERS) * HIDDEN)) * counts[:, None]).astype(np.float32)
+    return Measure(n_tokens, bounds, counts, stats, states, {25: 32, 50: 64})
+
+
+def _corpus(per_cell: int = 40) -> tuple[list[CorpusText], dict[str, Measure]]:
+    from scorer.calibration.corpus import GENRE_OF, family_of
+
+    rng = np.random.default_rng(7)
+    corpus, measures = [], {}
+    for lang, domain, file, label, generator in CELLS:
+        for i in range(per_cell):
+            text = f"{file} {label} {generator} text {i}"
+            record = LabelledText(
+                text=text, label=label, lang=lang, domain=domain, generator=generator, id=text, group_id=text
+            )
+            corpus.append(CorpusText(record, text, file, GENRE_OF[(lang, domain)], family_of(generator)))
+            measures[text] = _measure(rng, label == "machine", int(rng.integers(80, 300)))
+    return corpus, measures
+
+
+def test_folds_hold_out_whole_generators_and_genres() -> None:
+    corpus, _ = _corpus()
+    folds = {fold.name: fold for fold in held_out_folds(corpus)}
+    assert set(folds) >= {"generator:claude", "generator:gpt-4o", "genre:essays", "genre:news"}
+    fit = trainable(corpus)
+    for name, fold in folds.items():
+        kind, _, value = name.partition(":")
+        trained = [item for item, keep in zip(corpus, fold.train, strict=True) if keep]
+        judged = [item for item, keep in zip(corpus, fold.judge, strict=True) if keep]
+        assert not (fold.train & ~fit).any(), "the test split is never trained on"
+        if kind == "generator":
+            assert all(item.family != value for item in trained)
+            assert all(item.family == value or (not item.machine and item.split == "test") for item in judged)
+        else:
+            assert all(item.genre != value for item in trained) and all(item.genre == value for item in judged)
+
+
+def test_fit_gives_a_consistent_artifact_and_report(tmp_path) -> None:
+    corpus, measures = _corpus()
+    config = ProbeConfig(layers=(9, 18), min_tokens=16)
+    model, report = fit_probe(corpus, measures, config, model_id="gemma-test")
+    path = tmp_path / "probe.json"
+    model.save(path)
+    assert ProbeModel.load(path) == model
+    assert set(model.languages) == {"en", "ru", "other"}
+    assert len(model.coef) == len(model.mean) == len(config.likelihood_features) + 2 * HIDDEN
+    assert report["detector"].startswith("probe@gemma-test-probe-")
+    assert set(report["comparison"]) == {"likelihood features alone", "probe alone", "both (shipped)"}
+    assert {name.partition(":")[0] for name in report["held_out"]} == {"generator", "genre"}
+    overall = report["test"]["overall"]
+    assert overall.auroc > 0.9  # the synthetic classes are separable
+    by_id = {item.record.id: item for item in corpus}
+    for row in report["texts"][:10]:  # each recorded probability is the artifact's own
+        item = by_id[row["id"]]
+        stats, states = measures[item.text].span(config.skip_tokens)
+        hidden = len(states) // len(CACHE_LAYERS)
+        chosen = np.concatenate(
+            [states[CACHE_LAYERS.index(k) * hidden : (CACHE_LAYERS.index(k) + 1) * hidden] for k in (9, 18)]
+        )
+        p = model.probability(design_row(stats, chosen, model.likelihood_features), item.record.lang)
+        assert p == pytest.approx(row["probability"], abs=1e-6)
+        assert split_of(item.record) == "test"
+    assert json.loads(report_json(report))["test"]["overall"]["auroc"] == pytest.approx(overall.auroc)
+    assert "Held out" in report_markdown(report)
