@@ -14,7 +14,7 @@ __all__ = ["ScorerSettings"]
 class ScorerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_SCORER_", frozen=True, extra="ignore")
 
-    detector: str = "likelihood"  # NAME, NAME@VERSION, or module:factory for a plug-in: the default detector
+    detector: str = "probe"  # NAME, NAME@VERSION, or module:factory for a plug-in: the default detector
     # more detectors the deployment runs, comma-separated: `up` starts a scorer for each, which scores only
     # the submissions that name it (the `detector` field); the gateway lists them at GET /v1/detectors
     extra_detectors: str = ""

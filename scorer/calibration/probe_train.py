@@ -31,6 +31,7 @@ from scorer.calibration.probe_fit import (
 )
 from scorer.calibration.probe_report import Report, calibrated, fold_metrics, metrics_of
 from scorer.calibration.train import progress_bar
+from scorer.detectors.features import FEATURE_NAMES
 from scorer.detectors.probe import probe_version
 from scorer.detectors.probe_model import ProbeModel
 from scorer.detectors.registry import DetectorOptions, load_statistics
@@ -136,9 +137,9 @@ def _report(
 ) -> Report:
     langs = [item.record.lang or "other" for item in corpus]
     variants = {
-        "likelihood features alone": replace(config, layers=()),
+        "likelihood features alone": replace(config, layers=(), likelihood_features=FEATURE_NAMES),
         "probe alone": replace(config, likelihood_features=()),
-        "both (shipped)": config,
+        "both": replace(config, likelihood_features=FEATURE_NAMES),
     }
     comparison = {}
     for name, variant in variants.items():

@@ -19,7 +19,9 @@ the model has read it), concatenated: what a linear probe reads (probe.py).
 the caller names the block bounds in token indices (sentences for per-sentence scores, fixed cut points
 for the offline cache), so one forward pass serves the document, its sentences and every feature, and
 nothing per token is kept. `statistics` is the special case of one block after the opening
-(`TextStatistics`), what the plain likelihood detectors read.
+(`TextStatistics`), what the plain likelihood detectors read. With `with_head=False` (a probe that
+reads no likelihood feature) the output head is skipped: the statistics are zeros, and only the counts
+and the states are measured.
 
 - **Windows.** A text is tokenized whole (`tokenize`, with character offsets), then cut into windows of
   `window` tokens (BOS first, then `window - 1` text tokens); each token is predicted once, within its
@@ -129,6 +131,7 @@ class LMStatistics:
         skip_tokens: int = 24,
         head_dtype: torch.dtype | None = None,
         probe_layers: Sequence[int] = (),
+        with_head: bool = True,
     ) -> None:
         if window < 2 or max_batch_tokens < window or chunk_tokens < 1 or not 0 <= skip_tokens < window - 1:
             raise DetectorError(
@@ -146,6 +149,7 @@ class LMStatistics:
         self.window = window
         self.skip_tokens = skip_tokens
         self.probe_layers = tuple(probe_layers)
+        self.with_head = with_head
         self._max_batch_tokens = max_batch_tokens
         self._chunk_tokens = chunk_tokens
         bos = model.tokenizer.bos_token_id
@@ -247,6 +251,11 @@ class LMStatistics:
         counted = target_block >= 0  # position t predicts token t + 1 of the window
         targets = input_ids[:, 1:][counted].to(self.model.device)
         states, probe = _states(self.model, input_ids, mask, counted, self.probe_layers)
+        if not self.with_head:  # a probe alone: the counts and states, no output head (most of the time)
+            per_token = torch.zeros((len(targets), N_STATS), device=states.device)
+            rows = per_token if probe is None else torch.cat([per_token, probe], dim=-1)
+            sums.index_add_(0, target_block[counted], rows.cpu().double())
+            return
         performer_states = None
         if self.performer is not None:
             performer_states, _ = _states(self.performer, input_ids, mask, counted, ())

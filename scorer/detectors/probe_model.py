@@ -7,7 +7,8 @@ One linear model reads, for any span of counted tokens (a whole text or one of i
   pass: no extra model cost),
 
 standardised with the training mean and scale, as one logistic regression (L2). Its logit z is then
-calibrated per language, Platt-style: p = sigmoid(a * z + b), with (a, b) fitted on out-of-genre
+calibrated Platt-style (per language where the artifact has one; the shipped one pools them):
+p = sigmoid(a * z + b), with (a, b) fitted on out-of-genre
 predictions (each text scored by a model that never saw its genre; `veritext train-probe`), at the
 stated `prior` share of machine text (0.5: the two classes weighed equally); a segment's logit has its
 own (a, b), fitted the same way on spans of 32 tokens, whose logits spread differently from whole
@@ -70,7 +71,9 @@ class ProbeModel(BaseModel):
     scale: list[float]
     coef: list[float]
     intercept: float
-    languages: dict[str, LanguageCalibration] = Field(description='"en", "ru" and the fallback "other"')
+    languages: dict[str, LanguageCalibration] = Field(
+        description='per language ("en", "ru"), and "other", which every language without its own falls back to'
+    )
     data_sha256: str = Field(description="the texts the fit saw, hashed as dataset.data_hash does")
     threshold_rule: str
 

@@ -39,7 +39,7 @@ __all__ = [
     "report_path",
 ]
 
-DEFAULT_DETECTOR = "likelihood"
+DEFAULT_DETECTOR = "probe"
 PACKAGED_CALIBRATION = Path(__file__).with_name("calibrations") / "gemma3-270m.json"
 PACKAGED_PROBE = Path(__file__).with_name("calibrations") / "gemma3-270m-probe.json"
 
@@ -94,6 +94,7 @@ def load_statistics(
     window: int = 512,
     skip_tokens: int = 24,
     probe_layers: tuple[int, ...] = (),
+    with_head: bool = True,
 ):
     """The likelihood statistics source these options name (models loaded, cache wrapped around)."""
     from scorer.detectors.causal_lm import load_causal_lm
@@ -108,6 +109,7 @@ def load_statistics(
         skip_tokens=skip_tokens,
         head_dtype=_head_dtype(options),
         probe_layers=probe_layers,
+        with_head=with_head,
     )
     if options.stats_cache is None:
         return statistics
@@ -170,6 +172,7 @@ def _probe(cache_dir: Path, options: DetectorOptions) -> Detector:
         window=model.window,
         skip_tokens=model.skip_tokens,
         probe_layers=tuple(model.layers),
+        with_head=bool(model.likelihood_features),
     )
     return ProbeDetector(statistics, model)
 

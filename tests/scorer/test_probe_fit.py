@@ -6,15 +6,18 @@ import json
 import numpy as np
 import pytest
 
-from scorer.calibration.corpus import CorpusText
+from scorer.calibration.corpus import CorpusText, load_corpus, measured_sample
 from scorer.calibration.dataset import LabelledText, split_of
 from scorer.calibration.folds import held_out_folds, trainable
 from scorer.calibration.measures import CACHE_LAYERS, CUT_TOKENS, Measure
+from scorer.calibration.metrics import compute_metrics
 from scorer.calibration.probe_fit import ProbeConfig
 from scorer.calibration.probe_report import report_json, report_markdown
 from scorer.calibration.probe_train import fit_probe
 from scorer.detectors.lm_statistics import N_STATS
 from scorer.detectors.probe_model import ProbeModel, design_row
+from scorer.detectors.registry import PACKAGED_PROBE, report_path
+from tests.helpers import SHARED_DATA
 
 HIDDEN = 8
 CELLS = [  # (lang, domain, file, label, generator)
@@ -82,10 +85,10 @@ def test_fit_gives_a_consistent_artifact_and_report(tmp_path) -> None:
     path = tmp_path / "probe.json"
     model.save(path)
     assert ProbeModel.load(path) == model
-    assert set(model.languages) == {"en", "ru", "other"}
+    assert set(model.languages) == {"other"}  # pooled over the languages
     assert len(model.coef) == len(model.mean) == len(config.likelihood_features) + 2 * HIDDEN
     assert report["detector"].startswith("probe@gemma-test-probe-")
-    assert set(report["comparison"]) == {"likelihood features alone", "probe alone", "both (shipped)"}
+    assert set(report["comparison"]) == {"likelihood features alone", "probe alone", "both"}
     assert {name.partition(":")[0] for name in report["held_out"]} == {"generator", "genre"}
     overall = report["test"]["overall"]
     assert overall.auroc > 0.9  # the synthetic classes are separable
@@ -102,3 +105,29 @@ def test_fit_gives_a_consistent_artifact_and_report(tmp_path) -> None:
         assert split_of(item.record) == "test"
     assert json.loads(report_json(report))["test"]["overall"]["auroc"] == pytest.approx(overall.auroc)
     assert "Held out" in report_markdown(report)
+
+
+def test_the_shipped_report_is_reproducible_from_the_committed_fold_definition() -> None:
+    """The folds of the shipped report are those the committed definition gives on shared/data today."""
+    report = json.loads(report_path(PACKAGED_PROBE).read_text(encoding="utf-8"))
+    corpus = measured_sample(load_corpus([SHARED_DATA]))
+    folds = {fold.name: fold for fold in held_out_folds(corpus)}
+    assert set(report["held_out"]) <= set(folds)
+    for name, metrics in report["held_out"].items():
+        judged = [item for item, keep in zip(corpus, folds[name].judge, strict=True) if keep]
+        # texts too short to fit on are left out of the report's folds, never added
+        assert metrics["n"] <= len(judged) and metrics["n"] >= 0.95 * len(judged), name
+        assert metrics["n_machine"] <= sum(item.machine for item in judged)
+
+
+def test_the_shipped_report_recomputes_from_its_recorded_probabilities() -> None:
+    report = json.loads(report_path(PACKAGED_PROBE).read_text(encoding="utf-8"))
+    model = ProbeModel.load(PACKAGED_PROBE)
+    labels = {item.record.id: item for item in measured_sample(load_corpus([SHARED_DATA]))}
+    rows = report["texts"]
+    truth = [labels[row["id"]].machine for row in rows]
+    probability = [row["probability"] for row in rows]
+    thresholds = [model.calibration(labels[row["id"]].record.lang or "other").threshold for row in rows]
+    again = compute_metrics(truth, probability, [p >= t for p, t in zip(probability, thresholds, strict=True)])
+    assert again.model_dump() == pytest.approx(report["test"]["overall"])
+    assert report["data_sha256"] == model.data_sha256

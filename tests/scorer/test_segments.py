@@ -69,7 +69,9 @@ def test_label_is_mixed_only_when_large_parts_disagree() -> None:
 def test_confidence_follows_length_and_margin() -> None:
     assert confidence_of(0.99, 0.8, "machine", 300, too_short=False) == "high"
     assert confidence_of(0.99, 0.8, "machine", 60, too_short=False) == "medium"
-    assert confidence_of(0.85, 0.8, "machine", 300, too_short=False) == "low"
+    assert confidence_of(0.85, 0.8, "machine", 300, too_short=False) == "medium"
     assert confidence_of(0.01, 0.8, "human", 300, too_short=False) == "high"
+    assert confidence_of(0.15, 0.8, "human", 300, too_short=False) == "medium"
+    assert confidence_of(0.5, 0.8, "human", 300, too_short=False) == "low"  # the grey zone below the line
     assert confidence_of(0.5, 0.8, "human", 10, too_short=True) == "low"
     assert confidence_of(0.6, 0.8, "mixed", 300, too_short=False) == "low"
