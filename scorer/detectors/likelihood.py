@@ -13,7 +13,6 @@ The version names the scoring model and hashes everything that changes a probabi
 the window and the calibration artifact.
 """
 
-import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -22,6 +21,7 @@ from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.features import FEATURE_NAMES, feature_vector
 from scorer.detectors.language import detect_language
 from scorer.detectors.lm_statistics import TextStatistics
+from scorer.detectors.packaged import artifact_version
 
 __all__ = ["LikelihoodDetector", "StatisticsSource", "likelihood_version"]
 
@@ -32,10 +32,7 @@ class StatisticsSource(Protocol):
 
 def likelihood_version(calibration: Calibration) -> str:
     """The version of a likelihood detector using `calibration` (which names its models and window)."""
-    digest = hashlib.sha256(calibration.sha256.encode()).hexdigest()
-    model = calibration.model.split("/")[-1].lower()
-    model = "gemma3-270m" if model.startswith("gemma-3-270m") else model
-    return f"{model}-cal-{digest[:8]}"
+    return artifact_version(calibration.model, "cal", calibration.sha256)
 
 
 class LikelihoodDetector:

@@ -18,13 +18,13 @@ The version names the scoring model and hashes the artifact (which names the mod
 features), so any change to a probability changes the version every score records.
 """
 
-import hashlib
 from collections.abc import Sequence
 
 from schemas.events import Segment
 from scorer.detectors.base import Verdict
 from scorer.detectors.language import detect_language
 from scorer.detectors.lm_statistics import BlockSums, LMStatistics
+from scorer.detectors.packaged import artifact_version
 from scorer.detectors.probe_model import ProbeModel, design_row
 from scorer.detectors.segments import SegmentPlan, plan_segments
 from scorer.detectors.verdicts import confidence_of, label_of
@@ -33,10 +33,7 @@ __all__ = ["ProbeDetector", "probe_version"]
 
 
 def probe_version(model: ProbeModel) -> str:
-    digest = hashlib.sha256(model.sha256.encode()).hexdigest()
-    name = model.model.split("/")[-1].lower()
-    name = "gemma3-270m" if name.startswith("gemma-3-270m") else name
-    return f"{name}-probe-{digest[:8]}"
+    return artifact_version(model.model, "probe", model.sha256)
 
 
 class ProbeDetector:
