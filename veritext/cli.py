@@ -422,7 +422,6 @@ def train_probe(
         try:
             model, report = train(
                 data or [_SHARED_DATA],
-                output=target,
                 options=settings.detector_options(),
                 model_dir=settings.model_dir,
                 config=ProbeConfig(),

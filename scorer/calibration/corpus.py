@@ -77,9 +77,9 @@ _FAMILIES = (  # (prefix of the generator name, family), first match wins
     ("yandexgpt", "ru-assistants"),
 )
 
-# per cell (file stem, label, domain, generator): how many records the sample measures; default 0
+# file stem -> {label: cap}: how many records of each (label, domain, generator) cell of the file the
+# sample measures; files and labels not named: none
 _CAPS: dict[str, dict[str, int]] = {
-    # file stem: {label: cap}, or {"label|domain|generator": cap} for finer cells
     "en_detectrl": {"human": 350, "machine": 120},
     "en_outfox_essays": {"human": 250, "machine": 250},
     "en_gemini_dataset_build": {"machine": 60},

@@ -21,10 +21,12 @@ from scorer.calibration.folds import Fold, held_out_folds, trainable
 from scorer.calibration.measures import CACHE_LAYERS, DEFAULT_MEASURES, WORD_CUTS, Measure, MeasureCache
 from scorer.calibration.probe_fit import (
     PRIOR,
+    Linear,
     ProbeConfig,
     calibrate,
     design,
     fit_linear,
+    fold_models,
     out_of_genre_logits,
     out_of_genre_models,
     span_design,
@@ -63,7 +65,6 @@ def measure_corpus(
 def train_probe(
     paths: Sequence[Path],
     *,
-    output: Path,
     options: DetectorOptions,
     model_dir: Path,
     config: ProbeConfig,
@@ -76,17 +77,15 @@ def train_probe(
     return fit_probe(corpus, measures, config, model_id=model_id)
 
 
-def _held_out_aurocs(corpus: Corpus, x: np.ndarray, folds: Sequence[Fold], config: ProbeConfig) -> dict[str, float]:
+def _held_out_aurocs(corpus: Corpus, x: np.ndarray, folds: Sequence[Fold], models: dict[str, Linear]) -> list[float]:
+    """AUROC of each fold model on its judged texts, for the folds that hold both labels."""
     machine = np.array([item.machine for item in corpus])
-    result = {}
+    aurocs = []
     for fold in folds:
         judged = np.flatnonzero(fold.judge)
-        if len(set(machine[judged])) < 2:
-            continue
-        train = np.flatnonzero(fold.train)
-        model = fit_linear(x[train], [corpus[i] for i in train], config)
-        result[fold.name] = float(roc_auc_score(machine[judged], model.logits(x[judged])))
-    return result
+        if len(set(machine[judged])) == 2:
+            aurocs.append(float(roc_auc_score(machine[judged], models[fold.name].logits(x[judged]))))
+    return aurocs
 
 
 def fit_probe(
@@ -100,7 +99,8 @@ def fit_probe(
     corpus, x = [item for item, keep in zip(corpus, long_enough, strict=True) if keep], x[long_enough]
     folds = held_out_folds(corpus)
     fit_mask = trainable(corpus)
-    models = out_of_genre_models(corpus, x, folds, config)
+    per_fold = fold_models(corpus, x, folds, config)
+    models = out_of_genre_models(per_fold)
     oof = out_of_genre_logits(corpus, x, np.arange(len(corpus)), models)
     spans, owners = span_design(corpus, measures, config)
     calibrations = calibrate(corpus, oof, out_of_genre_logits(corpus, spans, owners, models), owners, fit_mask)
@@ -122,7 +122,7 @@ def fit_probe(
         data_sha256=data_hash([item.record for item, keep in zip(corpus, fit_mask, strict=True) if keep]),
         threshold_rule="out-of-genre human texts: FPR <= 1% per language and <= 3% per human genre",
     )
-    return model, _report(model, corpus, measures, x, oof, (spans, owners), folds, config)
+    return model, _report(model, corpus, measures, x, oof, (spans, owners), folds, per_fold, config)
 
 
 def _report(
@@ -133,6 +133,7 @@ def _report(
     oof: np.ndarray,
     spans: tuple[np.ndarray, np.ndarray],
     folds: list[Fold],
+    per_fold: dict[str, Linear],
     config: ProbeConfig,
 ) -> Report:
     langs = [item.record.lang or "other" for item in corpus]
@@ -143,13 +144,15 @@ def _report(
     }
     comparison = {}
     for name, variant in variants.items():
-        aurocs = _held_out_aurocs(corpus, design(corpus, measures, variant)[0], folds, variant)
-        comparison[name] = {"mean": float(np.mean(list(aurocs.values()))), "lowest": min(aurocs.values())}
-    held_out = {}
-    for fold in folds:
-        train = np.flatnonzero(fold.train)
-        fold_model = fit_linear(x[train], [corpus[i] for i in train], config)
-        held_out[fold.name] = fold_metrics(model, corpus, fold, fold_model.logits(x[fold.judge]))
+        if variant == config:  # the shipped one: its fold models are fitted already
+            aurocs = _held_out_aurocs(corpus, x, folds, per_fold)
+        else:
+            rows = design(corpus, measures, variant)[0]
+            aurocs = _held_out_aurocs(corpus, rows, folds, fold_models(corpus, rows, folds, variant))
+        comparison[name] = {"mean": float(np.mean(aurocs)), "lowest": min(aurocs)}
+    held_out = {
+        fold.name: fold_metrics(model, corpus, fold, per_fold[fold.name].logits(x[fold.judge])) for fold in folds
+    }
     human_fpr = {}
     oof_p = calibrated(model, oof, langs)
     for key in sorted({f"{langs[i]} / {item.genre}" for i, item in enumerate(corpus) if not item.machine}):

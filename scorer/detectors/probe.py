@@ -1,4 +1,5 @@
-"""The default detector: likelihood features and a linear probe of the hidden states, one forward pass.
+"""The default detector: a linear probe of the hidden states (beside likelihood features, when the
+artifact names them), one forward pass.
 
 For each text of a batch:
 
@@ -6,8 +7,9 @@ For each text of a batch:
 2. one forward pass over all texts (lm_statistics.py `measure`), summing the per-token statistics and
    the probe layers' states over each segment;
 3. the document's probability from the sums over all segments, and each segment's from its own sums,
-   both by the artifact's linear model (probe_model.py), calibrated for the text's language, segments
-   with a calibration of their own (fitted on spans of about their length);
+   both by the artifact's linear model (probe_model.py), calibrated (per language where the artifact
+   has one; the shipped one pools them), segments with a calibration of their own (fitted on spans of
+   about their length);
 4. the label (human | mixed | machine) and the confidence (verdicts.py).
 
 Texts with fewer than `min_tokens` counted tokens are too short to judge: they get the stated prior

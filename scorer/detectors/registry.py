@@ -65,18 +65,25 @@ def report_path(artifact: Path) -> Path:
     return artifact.with_suffix(".report.json")
 
 
+def _fitted_for(artifact, path: Path, options: DetectorOptions, what: str, command: str, variable: str):
+    """`artifact` (it names `model` and `performer`), or a `DetectorError` when it was fitted for other
+    models than these options read with, with the command that fits the right one."""
+    wanted = (_model_id(options.model), options.performer and _model_id(options.performer))
+    if (artifact.model, artifact.performer) != wanted:
+        raise DetectorError(
+            f"the {what} {path} was fitted for model {artifact.model!r} and performer {artifact.performer!r}, "
+            f"not for {wanted[0]!r} and {wanted[1]!r}: fit one with `veritext {command}` and name it in {variable}"
+        )
+    return artifact
+
+
 def _calibration(options: DetectorOptions):
     from scorer.detectors.calibration_model import Calibration
 
-    calibration = Calibration.load(options.calibration or PACKAGED_CALIBRATION)
-    wanted = (_model_id(options.model), options.performer and _model_id(options.performer))
-    if (calibration.model, calibration.performer) != wanted:
-        raise DetectorError(
-            f"the calibration {options.calibration or PACKAGED_CALIBRATION} was fitted for model "
-            f"{calibration.model!r} and performer {calibration.performer!r}, not for {wanted[0]!r} and "
-            f"{wanted[1]!r}: fit one with `veritext train-calibration` and name it in VERITEXT_SCORER_CALIBRATION"
-        )
-    return calibration
+    path = options.calibration or PACKAGED_CALIBRATION
+    return _fitted_for(
+        Calibration.load(path), path, options, "calibration", "train-calibration", "VERITEXT_SCORER_CALIBRATION"
+    )
 
 
 def _model_id(name: str) -> str:
@@ -145,15 +152,7 @@ def _probe_model(options: DetectorOptions):
     from scorer.detectors.probe_model import ProbeModel
 
     path = options.probe or PACKAGED_PROBE
-    model = ProbeModel.load(path)
-    wanted = (_model_id(options.model), options.performer and _model_id(options.performer))
-    if (model.model, model.performer) != wanted:
-        raise DetectorError(
-            f"the probe model {path} was fitted for model {model.model!r} and performer {model.performer!r}, "
-            f"not for {wanted[0]!r} and {wanted[1]!r}: fit one with `veritext train-probe` and name it in "
-            "VERITEXT_SCORER_PROBE"
-        )
-    return model
+    return _fitted_for(ProbeModel.load(path), path, options, "probe model", "train-probe", "VERITEXT_SCORER_PROBE")
 
 
 def _probe_version(options: DetectorOptions) -> str:
