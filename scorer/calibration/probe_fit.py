@@ -31,6 +31,7 @@ from scorer.detectors.probe_model import LanguageCalibration, design_row
 __all__ = [
     "MAX_FPR",
     "MAX_GENRE_FPR",
+    "THRESHOLD_RULE",
     "Linear",
     "ProbeConfig",
     "calibrate",
@@ -44,6 +45,9 @@ __all__ = [
 
 MAX_FPR = 0.01
 MAX_GENRE_FPR = 0.03
+THRESHOLD_RULE = (
+    f"out-of-genre human texts: FPR <= {MAX_FPR:.0%} over all of them, <= {MAX_GENRE_FPR:.0%} within each human genre"
+)
 PRIOR = 0.5
 SEGMENT_SPANS = ((32, 64), (64, 96), (96, 128))  # token spans of the cache's blocks, about a segment long
 

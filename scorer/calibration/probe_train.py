@@ -21,6 +21,7 @@ from scorer.calibration.folds import Fold, held_out_folds, trainable
 from scorer.calibration.measures import CACHE_LAYERS, DEFAULT_MEASURES, WORD_CUTS, Measure, MeasureCache
 from scorer.calibration.probe_fit import (
     PRIOR,
+    THRESHOLD_RULE,
     Linear,
     ProbeConfig,
     calibrate,
@@ -120,7 +121,7 @@ def fit_probe(
         intercept=fitted.intercept,
         languages=calibrations,
         data_sha256=data_hash([item.record for item, keep in zip(corpus, fit_mask, strict=True) if keep]),
-        threshold_rule="out-of-genre human texts: FPR <= 1% per language and <= 3% per human genre",
+        threshold_rule=THRESHOLD_RULE,
     )
     return model, _report(model, corpus, measures, x, oof, (spans, owners), folds, per_fold, config)
 
