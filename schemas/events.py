@@ -102,6 +102,15 @@ class DeadLetterEvent(_Event):
     submission_id: UUID | None = None
     stage: Literal["scorer", "sink", "bridge", "ingest"]
     reason: str
-    origin: str = Field(description="topic[partition]@offset of the failed record")
+    origin: str = Field(description="where the failed record came from, e.g. topic[partition]@offset")
     payload: str = Field(description="the original record value, decoded leniently")
+    detector: str | None = Field(default=None, max_length=160, description="NAME@VERSION that failed on it, if any")
     failed_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def subject(self) -> str:
+        """What the failure is about, the key of its row: the stage, the submission and the detector version
+        when known, else the payload's hash. Never the record's offset, which a restarted broker reuses."""
+        if self.submission_id is None:
+            return f"{self.stage}:payload:{content_hash(self.payload)[:40]}"
+        return f"{self.stage}:{self.submission_id}" + (f"@{self.detector}" if self.detector else "")

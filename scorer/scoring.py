@@ -90,6 +90,7 @@ def score_jobs(
             stage="scorer",
             reason=f"{spec}: {reason}" if replayed else reason,
             submission_id=job.event.submission_id,
+            detector=spec,
         )
     log.info("scored %d texts in %.0f ms (%d failed)", len(scored), latency_ms, len(failed))
     return BatchOutcome(len(scored), len(failed), seconds, sum(verdict.n_tokens for _, verdict in scored))

@@ -1,6 +1,7 @@
 """The PostgreSQL log, as SQLAlchemy 2 models: one row per submission, one per (submission,
-detector version) score, one per failed record. Scores carry no foreign key on purpose: the two
-topics are consumed independently, so a score may be stored before its submission.
+detector version) score, one per failure, keyed by what it is about (stage, submission, detector
+version). Scores carry no foreign key on purpose: the two topics are consumed independently, so a score
+may be stored before its submission.
 
 `batches` is the one table not built from the topics: the bulk ingest's own ledger (how many
 events each run wrote, and whether it finished), which turns counts into progress.
@@ -59,7 +60,8 @@ class Score(Base):
 class Failure(Base):
     __tablename__ = "failures"
 
-    origin: Mapped[str] = mapped_column(String(300), primary_key=True)  # topic[partition]@offset
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)  # what it is about: DeadLetterEvent.subject
+    origin: Mapped[str] = mapped_column(String(300))  # where the record came from, e.g. topic[partition]@offset
     submission_id: Mapped[UUID | None] = mapped_column(index=True)
     stage: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)

@@ -5,7 +5,7 @@ replays the batch, which the idempotent writes absorb. A record that cannot be d
 dead-lettered (except on [submissions], where the scorer already does it). A batch PostgreSQL
 refuses (a value it cannot store, such as a NUL character from a producer that skipped the intake
 rule) is written again row by row, each in a savepoint: the refused rows become failure rows with
-PostgreSQL's reason, keyed by what they are about (`sink:submission:<id>`), and the rest are stored,
+PostgreSQL's reason, keyed by what they are about (`sink:<submission id>[@detector]`), and the rest are stored,
 so one poison record never stops the sink.
 
 Each newly stored row gets a log line carrying its `submission_id`; `metrics` (sink/metrics.py)
@@ -130,31 +130,29 @@ class SinkWorker:
         reason, keyed by what it is about, and every other row is stored."""
         stored, refused = _Batch(), []
         writes = [
+            *((e, write_submissions, stored.submissions, "submission", None) for e in batch.submissions),
             *(
-                (e, write_submissions, stored.submissions, f"sink:submission:{e.submission_id}")
-                for e in batch.submissions
-            ),
-            *(
-                (e, write_scores, stored.scores, f"sink:score:{e.submission_id}@{e.detector_version}")
+                (e, write_scores, stored.scores, "score", f"{e.detector_name}@{e.detector_version}")
                 for e in batch.scores
             ),
-            *((e, write_failures, stored.failures, f"sink:failure:{e.origin}") for e in batch.failures),
+            *((e, write_failures, stored.failures, f"failure {e.subject}", None) for e in batch.failures),
         ]
         with Session(self._engine) as session, session.begin():
-            for event, write, kept, about in writes:
+            for event, write, kept, what, detector in writes:
                 try:
                     with session.begin_nested():
                         kept.extend(write(session, [event]))
                 except (DataError, IntegrityError) as exc:
-                    reason = f"PostgreSQL refused the row: {str(exc.orig).splitlines()[0]}"
-                    log.error("%s: %s", about, reason, extra={"submission_id": str(event.submission_id)})
+                    reason = f"PostgreSQL refused the {what} row: {str(exc.orig).splitlines()[0]}"
+                    log.error("%s", reason, extra={"submission_id": str(event.submission_id)})
                     refused.append(
                         DeadLetterEvent(
                             submission_id=event.submission_id,
                             stage="sink",
                             reason=reason,
-                            origin=about[:300],
+                            origin=f"sink {what} write"[:300],
                             payload=event.model_dump_json().encode("utf-8", "replace").decode()[:10_000],
+                            detector=detector,
                         )
                     )
             self.metrics.dead_letters.labels("sink").inc(len(refused))

@@ -61,7 +61,8 @@ def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEv
 
 def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> list[DeadLetterEvent]:
     rows = {
-        e.origin: {
+        e.subject: {
+            "subject": e.subject,
             "origin": e.origin,
             "submission_id": e.submission_id,
             "stage": e.stage,
@@ -72,6 +73,6 @@ def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> list[
     }
     if not rows:
         return []
-    statement = insert(Failure).values(list(rows.values())).on_conflict_do_nothing().returning(Failure.origin)
+    statement = insert(Failure).values(list(rows.values())).on_conflict_do_nothing().returning(Failure.subject)
     inserted = set(session.scalars(statement))
-    return [e for e in {e.origin: e for e in events}.values() if e.origin in inserted]
+    return [e for e in {e.subject: e for e in events}.values() if e.subject in inserted]

@@ -1,6 +1,7 @@
-"""Dead letters: a record a worker cannot process goes to [dead-letter] with the reason and its
-origin (`topic[partition]@offset`, or where else the text came from), in the event and in headers,
-before its offset is committed.
+"""Dead letters: a record a worker cannot process goes to [dead-letter] with the reason, its
+origin (`topic[partition]@offset`, or where else the text came from) and the detector that failed on
+it, in the event and in headers, before its offset is committed. The sink stores each as a failure row
+keyed by what it is about (`DeadLetterEvent.subject`).
 """
 
 import logging
@@ -26,6 +27,7 @@ def send_dead_letter(
     stage: str,
     reason: str,
     submission_id: UUID | None = None,
+    detector: str | None = None,
 ) -> None:
     """Queue a dead letter for `record`; the caller's `flush` makes it durable."""
     send_dead_letter_from(
@@ -36,6 +38,7 @@ def send_dead_letter(
         stage=stage,
         reason=reason,
         submission_id=submission_id,
+        detector=detector,
     )
 
 
@@ -48,14 +51,16 @@ def send_dead_letter_from(
     stage: str,
     reason: str,
     submission_id: UUID | None = None,
+    detector: str | None = None,
 ) -> None:
-    """Queue a dead letter for `payload`, which came from `where`."""
+    """Queue a dead letter for `payload`, which came from `where` (`detector`: NAME@VERSION that failed)."""
     event = DeadLetterEvent(
         submission_id=submission_id,
         stage=stage,  # type: ignore[arg-type]
         reason=reason[:2000],
         origin=where,
         payload=payload.decode("utf-8", errors="replace"),
+        detector=detector,
     )
     key = str(submission_id) if submission_id else where
     headers = {"veritext-stage": stage, "veritext-reason": reason[:500], "veritext-origin": where}

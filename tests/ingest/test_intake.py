@@ -130,6 +130,6 @@ def test_a_row_postgresql_refuses_is_a_failure_and_the_sink_goes_on(kafka, engin
         with Session(engine) as session:
             failure = session.scalars(select(Failure).where(Failure.submission_id == poison.submission_id)).one()
         assert failure.stage == "sink" and "NUL" in failure.reason
-        assert failure.origin == f"sink:submission:{poison.submission_id}"
+        assert failure.subject == f"sink:{poison.submission_id}"  # keyed by what it is about, not by an offset
         answer = p.client.post("/v1/texts", json={"text": "The sink still stores what comes next."})
         wait_until(lambda: status_of(p.client, answer.json()["submission_id"]) == "queued", timeout_s=60)

@@ -76,6 +76,23 @@ def test_a_text_the_detector_fails_on_fails_alone(kafka, engine):
         assert statuses == {"fine 1": "scored", "poison": "failed", "fine 2": "scored", "fine 3": "scored"}
         poisoned = p.client.get(f"/v1/texts/{events[1].submission_id}").json()
         assert "fail" in poisoned["failure"]
+        with Session(engine) as s:
+            failure = s.scalars(select(Failure).where(Failure.submission_id == events[1].submission_id)).one()
+        assert failure.subject == f"scorer:{events[1].submission_id}@{detector.name}@{detector.version}"
+
+
+def test_failures_at_a_reused_offset_are_two_rows_and_a_redelivered_one_is_one(kafka, engine):
+    """A restarted embedded broker hands out the same offsets again: failures are keyed by their subject."""
+    first, second = (
+        DeadLetterEvent(submission_id=uuid.uuid4(), stage="scorer", reason="x", origin="submissions[0]@5", payload="")
+        for _ in range(2)
+    )
+    with EventProducer(kafka) as producer:
+        for event in (first, second, first):
+            producer.send(kafka.topics.dead_letter, str(event.submission_id), event)
+    with pipeline(kafka, engine, detector=None), Session(engine) as s:
+        wait_until(lambda: s.scalar(select(func.count()).select_from(Failure)) == 2)
+        assert set(s.scalars(select(Failure.submission_id))) == {first.submission_id, second.submission_id}
 
 
 def test_two_scorers_share_the_partitions_and_score_each_text_once(kafka):
