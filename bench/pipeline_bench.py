@@ -42,7 +42,7 @@ from stream.embedded_broker import EmbeddedBroker, free_port
 from stream.processes import start_child, stop_child
 from stream.settings import KafkaSettings
 from veritext.embedded_postgres import EmbeddedPostgres
-from veritext.up import UpSettings
+from veritext.settings import UpSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -33,6 +33,7 @@ class Submission(Base):
     source: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[UUID | None] = mapped_column(index=True)
     correlation_id: Mapped[str | None] = mapped_column(String(256))
+    detector: Mapped[str | None] = mapped_column(String(160))  # NAME@VERSION asked for; None: the default
     normalised: Mapped[list[str]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))  # what intake changed
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

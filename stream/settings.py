@@ -18,6 +18,9 @@ class KafkaSettings(BaseSettings):
     session_timeout_ms: int = 6_000
     heartbeat_interval_ms: int = 1_000
     max_poll_interval_ms: int = 10_000
+    # The broker forgets its topics when it stops (the embedded Tansu; `up` sets it): intakes then record
+    # each submission in the log database before acknowledging it (ingest/recorder.py).
+    volatile: bool = False
 
     @property
     def topics(self) -> Topics:

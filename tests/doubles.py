@@ -63,3 +63,8 @@ def fixed_v2() -> FixedScoreDetector:
 
 def slow_fixed() -> FixedScoreDetector:
     return FixedScoreDetector(delay_s=0.2)
+
+
+def crawling_fixed() -> FixedScoreDetector:
+    """The double at one second a batch: texts stay unscored long enough for a crash to catch them."""
+    return FixedScoreDetector(delay_s=1.0)

@@ -15,6 +15,7 @@ from schemas.errors import DeliveryError
 from sink.batches import SqlBatchStore
 from sink.db import check_schema, make_engine
 from sink.queries import SqlHashIndex
+from sink.recorder import SqlSubmissionRecorder
 from sink.settings import DatabaseSettings
 from stream.admin import ensure_topics
 from stream.producer import EventProducer, bulk_config
@@ -55,6 +56,7 @@ def run_ingest(
             ledger,
             rejects_file,
             hashes=SqlHashIndex(engine) if dedupe else None,
+            recorder=SqlSubmissionRecorder(engine) if kafka.volatile else None,
         )
         previous = {sig: signal.signal(sig, lambda *_: ingest.stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         with Progress(

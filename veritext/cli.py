@@ -52,7 +52,8 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @app.command()
 def up() -> None:
     """Start the whole pipeline on embedded defaults (PostgreSQL, broker, gateway, scorer, sink)."""
-    from veritext.up import UpSettings, run_up
+    from veritext.settings import UpSettings
+    from veritext.up import run_up
 
     _run(lambda: run_up(UpSettings(), console))
 
@@ -97,6 +98,7 @@ def gateway(
         from sink.batches import SqlBatchStore
         from sink.db import make_engine
         from sink.queries import SqlSubmissionStore
+        from sink.recorder import SqlSubmissionRecorder
         from sink.settings import DatabaseSettings
         from stream.admin import ensure_topics
         from stream.settings import KafkaSettings
@@ -109,7 +111,14 @@ def gateway(
         store = SqlSubmissionStore(engine)
         store.ping()
         uvicorn.run(
-            create_app(settings, kafka, store, SqlBatchStore(engine), detectors=_detector_catalogue()),
+            create_app(
+                settings,
+                kafka,
+                store,
+                SqlBatchStore(engine),
+                detectors=_detector_catalogue(),
+                recorder=SqlSubmissionRecorder(engine) if kafka.volatile else None,
+            ),
             host=settings.host,
             port=settings.port,
             log_config=None,
@@ -209,12 +218,18 @@ def status(
         from sink.db import make_engine
         from sink.settings import DatabaseSettings, SinkSettings
         from stream.settings import KafkaSettings
+        from veritext.settings import UpSettings
         from veritext.status import collect_status, render_status
+        from veritext.supervisor import read_state
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)
         try:
             summary = collect_status(
-                KafkaSettings(), engine, scorer_group=ScorerSettings().group_id, sink_group=SinkSettings().group_id
+                KafkaSettings(),
+                engine,
+                scorer_group=ScorerSettings().group_id,
+                sink_group=SinkSettings().group_id,
+                components=read_state(UpSettings().state_path),
             )
         finally:
             engine.dispose()

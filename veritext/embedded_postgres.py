@@ -61,6 +61,13 @@ class EmbeddedPostgres:
         log.info("embedded PostgreSQL running, data in %s", self.pgdata)
         return self._server.get_uri(database=_DATABASE)
 
+    def alive(self) -> bool:
+        """The postmaster of the data directory runs."""
+        try:
+            return _pid_alive(int((self.pgdata / "postmaster.pid").read_text().split()[0]))
+        except (OSError, ValueError, IndexError):
+            return False
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()

@@ -7,6 +7,8 @@ so an operator sees its health without Grafana.
   on [submissions], the sink on all three topics.
 - Detector versions: every version in the log; "live" when it stored a score in the last 10 minutes.
 - Errors: records in [dead-letter], failures stored per stage (last hour, all time), the latest reason.
+- Components: when a `veritext up` runs on this machine, each child it supervises, running or waiting to
+  restart, and how often it was restarted (its state file, veritext/supervisor.py).
 """
 
 from datetime import datetime, timedelta
@@ -22,6 +24,7 @@ from sink.db import ping
 from sink.models import Failure, Score, Submission
 from stream.lag import PartitionLag, group_lag, partition_offsets
 from stream.settings import KafkaSettings
+from veritext.supervisor import ComponentState
 
 __all__ = ["FailureCount", "StatusReport", "VersionActivity", "collect_status", "render_status"]
 
@@ -57,9 +60,17 @@ class StatusReport(BaseModel):
     dead_letters: int  # records in [dead-letter]
     failures: list[FailureCount]
     latest_failure: str | None
+    components: list[ComponentState]  # what `up` supervises; empty when no `up` runs here
 
 
-def collect_status(kafka: KafkaSettings, engine: Engine, *, scorer_group: str, sink_group: str) -> StatusReport:
+def collect_status(
+    kafka: KafkaSettings,
+    engine: Engine,
+    *,
+    scorer_group: str,
+    sink_group: str,
+    components: list[ComponentState] | None = None,
+) -> StatusReport:
     """Read the offsets and the log; raises `ServiceUnavailable` when either does not answer."""
     ping(engine)
     topics = kafka.topics
@@ -116,6 +127,7 @@ def collect_status(kafka: KafkaSettings, engine: Engine, *, scorer_group: str, s
         dead_letters=sum(o.end - o.start for o in offsets if o.topic == topics.dead_letter),
         failures=[FailureCount(stage=stage, last_hour=hour, total=total) for stage, hour, total in failure_rows],
         latest_failure=latest_failure,
+        components=components or [],
     )
 
 
@@ -156,6 +168,18 @@ def _errors_table(report: StatusReport) -> Table:
     return table
 
 
+def _components_table(report: StatusReport) -> Table:
+    table = Table(title="Components (veritext up)", title_justify="left")
+    for column in ("component", "state", "pid", "restarts", "last exit", "since"):
+        table.add_column(column, justify="right" if column in ("pid", "restarts", "last exit") else "left")
+    for c in report.components:
+        state = "[green]running[/]" if c.running else "[red]restarting[/]"
+        restarts = f"[{'yellow' if c.restarts else 'green'}]{c.restarts}[/]"
+        last_exit = "" if c.last_exit is None else str(c.last_exit)
+        table.add_row(c.name, state, str(c.pid or ""), restarts, last_exit, c.since[:19].replace("T", " "))
+    return table
+
+
 def render_status(report: StatusReport, console: Console) -> None:
     waiting = f"[{'yellow' if report.waiting else 'green'}]{report.waiting}[/]"
     dead = f"[{'red' if report.dead_letters else 'green'}]{report.dead_letters}[/]"
@@ -167,6 +191,8 @@ def render_status(report: StatusReport, console: Console) -> None:
         f"in the log  {report.submissions_total} submissions, {report.scores_total} scores"
     )
     parts: list[Table | str] = [_lag_table(report), _versions_table(report), _errors_table(report)]
+    if report.components:
+        parts.insert(0, _components_table(report))
     if report.latest_failure:
         parts.append(f"latest failure: [red]{report.latest_failure[:300]}[/]")
     taken = report.taken_at.strftime("%Y-%m-%d %H:%M:%S %Z")

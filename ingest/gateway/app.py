@@ -21,6 +21,7 @@ from ingest.gateway.metrics import GatewayMetrics, instrument
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
 from ingest.gateway.waiter import ScoreWaiter
+from ingest.recorder import SubmissionRecorder
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
 
@@ -36,7 +37,10 @@ def create_app(
     batches: BatchStore,
     metrics: GatewayMetrics | None = None,
     detectors: DetectorCatalogue | None = None,
+    recorder: SubmissionRecorder | None = None,
 ) -> FastAPI:
+    """`recorder`: where submissions are recorded before they are acknowledged, when the broker is
+    volatile (ingest/recorder.py); None: the topic alone is durable."""
     metrics = metrics or GatewayMetrics()
 
     @asynccontextmanager
@@ -45,8 +49,8 @@ def create_app(
         waiter = ScoreWaiter(kafka)
         producer.start()
         waiter.start(asyncio.get_running_loop())
-        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics)
-        app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors)
+        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics, recorder)
+        app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors, recorder)
         try:
             yield
         finally:

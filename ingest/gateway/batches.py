@@ -3,7 +3,8 @@
 Each line is a JSON object like the body of `POST /v1/texts` (`text`, optional `lang` and
 `external_id`). A bad line is rejected with its number and reason and the rest go on. Good lines
 are produced with at most `batch_max_in_flight` events awaiting the broker at once, so a slow
-broker slows the upload down. The answer comes once every accepted line is durable in the topic.
+broker slows the upload down (each first recorded in the log database when the broker is volatile).
+The answer comes once every accepted line is durable in the topic.
 Blank lines are skipped. The batch ledger hears of the batch at its first line, and at the end
 (also when the client goes away mid-body: what was accepted until then stays accepted).
 """
@@ -24,8 +25,9 @@ from ingest.bulk.lines import Line, LineSplitter
 from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.idempotency import batch_id_for, line_submission_id
 from ingest.gateway.settings import GatewaySettings
+from ingest.recorder import SubmissionRecorder
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
-from schemas.errors import DeliveryError
+from schemas.errors import DeliveryError, ServiceUnavailable
 from schemas.events import SubmissionEvent
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
@@ -67,6 +69,7 @@ class BatchIntake:
     topics: Topics
     settings: GatewaySettings
     detectors: DetectorCatalogue
+    recorder: SubmissionRecorder | None = None  # set when the broker is volatile
 
     async def ingest(
         self, chunks: AsyncIterator[bytes], ledger: BatchLedger, idempotency_key: str | None = None
@@ -144,10 +147,12 @@ class BatchIntake:
 
     async def _send(self, line: int, event: SubmissionEvent) -> tuple[int, str | None]:
         try:
+            if self.recorder is not None:
+                await run_in_threadpool(self.recorder.record, [event])
             await self.producer.send(
                 self.topics.submissions, str(event.submission_id), event, timestamp=event.submitted_at
             )
-        except (DeliveryError, TimeoutError) as exc:
+        except (DeliveryError, ServiceUnavailable, TimeoutError) as exc:
             return line, f"the event log did not accept it: {exc or 'timed out'}"
         return line, None
 

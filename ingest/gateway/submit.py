@@ -1,5 +1,6 @@
-"""The one way every route submits a text: validate its length, write the event durably,
-and optionally wait for its score. Shared by `/v1` and the legacy routes."""
+"""The one way every route submits a text: validate its length, write the event durably (first into
+the log database when the broker is volatile: ingest/recorder.py), and optionally wait for its score.
+Shared by `/v1` and the legacy routes."""
 
 import asyncio
 import logging
@@ -8,11 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import HTTPException, status
+from fastapi.concurrency import run_in_threadpool
 
 from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
-from schemas.errors import DeliveryError
+from ingest.recorder import SubmissionRecorder
+from schemas.errors import DeliveryError, ServiceUnavailable
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
@@ -37,6 +40,7 @@ class Submitter:
     topics: Topics
     settings: GatewaySettings
     metrics: GatewayMetrics
+    recorder: SubmissionRecorder | None = None  # set when the broker is volatile
 
     async def submit(
         self,
@@ -69,6 +73,8 @@ class Submitter:
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         try:
+            if self.recorder is not None:
+                await run_in_threadpool(self.recorder.record, [event])
             await self.producer.send(
                 self.topics.submissions, str(event.submission_id), event, timestamp=event.submitted_at
             )
@@ -86,7 +92,7 @@ class Submitter:
                 return event, await asyncio.wait_for(asyncio.shield(scored), wait_s)
             except TimeoutError:
                 return event, None
-        except (DeliveryError, TimeoutError) as exc:
+        except (DeliveryError, ServiceUnavailable, TimeoutError) as exc:
             log.warning(
                 "the log did not accept submission %s: %s",
                 event.submission_id,

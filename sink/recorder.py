@@ -1,0 +1,27 @@
+"""The PostgreSQL side of `ingest.recorder`: intakes write submissions straight into the log when the
+broker is volatile (the embedded one). The same idempotent insert as the sink's, so the sink's later
+write of the same event is a no-op."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from schemas.errors import ServiceUnavailable
+from schemas.events import SubmissionEvent
+from sink.writer import write_submissions
+
+__all__ = ["SqlSubmissionRecorder"]
+
+
+class SqlSubmissionRecorder:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def record(self, events: Sequence[SubmissionEvent]) -> None:
+        try:
+            with Session(self._engine) as session, session.begin():
+                write_submissions(session, events)
+        except OperationalError as exc:
+            raise ServiceUnavailable(f"the log database did not record the submission: {exc.orig}") from exc
