@@ -28,6 +28,8 @@ class ScorerSettings(BaseSettings):
     group_id: str = "veritext-scorer"
     max_batch: int = Field(default=16, ge=1, le=512)
     max_wait_ms: int = Field(default=50, ge=1)
+    # a batch also closes at this many estimated tokens, so a batch of long texts stays short on a CPU
+    max_batch_tokens: int = Field(default=16_384, ge=256)
     # A batch must finish within this (a CPU batch of 16 long texts takes ~45 s). It does not delay
     # assignment: a joining scorer waits only until the busy one finishes its batch (measured on Tansu).
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)

@@ -1,9 +1,11 @@
 """Scoring worker: consumes [submissions] in micro-batches, scores them, produces [scores].
 
-A micro-batch closes at `max_batch` records or after `max_wait_ms`, whichever comes first
-(librdkafka's batch consume). The model runs in this thread; Kafka heartbeats run in
-librdkafka's own thread, so a long forward pass does not starve them; a batch must still finish
-within the scorer's own `max.poll.interval.ms` (300 s by default, since a CPU batch can take ~45 s).
+A micro-batch closes at `max_batch` records, at `max_batch_tokens` estimated tokens (a text's UTF-8
+bytes / 4: about right for English, high for Russian, which is the safe side), or after `max_wait_ms`,
+whichever comes first; records past the token budget come first in the next batch (stream/loop.py). The
+model runs in this thread; Kafka heartbeats run in librdkafka's own thread, so a long forward pass does
+not starve them; a batch must still finish within the scorer's own `max.poll.interval.ms` (300 s by
+default), which the token budget keeps it well inside (16,384 tokens take ~20 s on 2 CPU cores).
 Scores and dead letters are flushed (acknowledged by the broker)
 before the offsets are committed, so a crash redelivers and never loses; the sink's idempotent
 writes keep a redelivered score from becoming a second row.
@@ -38,6 +40,8 @@ __all__ = ["ScoringWorker"]
 
 log = logging.getLogger(__name__)
 
+BYTES_PER_TOKEN = 4
+
 
 class ScoringWorker:
     def __init__(
@@ -48,6 +52,7 @@ class ScoringWorker:
         group_id: str = "veritext-scorer",
         max_batch: int = 16,
         max_wait_s: float = 0.05,
+        max_batch_tokens: int = 16_384,
         max_poll_interval_ms: int = 300_000,
         metrics: ScorerMetrics | None = None,
         serves_unnamed: bool = True,
@@ -58,6 +63,7 @@ class ScoringWorker:
         self._group_id = group_id
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
+        self._max_batch_tokens = max_batch_tokens
         self._serves_unnamed = serves_unnamed
         self._spec = f"{detector.name}@{detector.version}"
         self.metrics = metrics or ScorerMetrics(group_id)
@@ -81,7 +87,17 @@ class ScoringWorker:
                 max_records=self._max_batch,
                 max_wait_s=self._max_wait_s,
                 stop_when_idle_s=stop_when_idle_s,
+                budget=self._within_token_budget,
             )
+
+    def _within_token_budget(self, records: list[Message]) -> int:
+        """How many of `records`, from the first, fit in `max_batch_tokens` (estimated from their size)."""
+        tokens = 0
+        for taken, record in enumerate(records):
+            tokens += len(record.value() or b"") // BYTES_PER_TOKEN
+            if tokens > self._max_batch_tokens:
+                return taken
+        return len(records)
 
     def _handle(self, records: list[Message]) -> None:
         jobs: list[Job] = []

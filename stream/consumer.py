@@ -91,6 +91,18 @@ class EventConsumer:
                 return
             raise ServiceUnavailable(f"offset commit failed (the batch will be redelivered): {exc}") from exc
 
+    def rewind(self, records: Sequence[Message]) -> None:
+        """Fetch `records` again in a later batch: seek each of their partitions back to the first of them."""
+        first: dict[tuple[str, int], int] = {}
+        for r in records:
+            key = (r.topic(), r.partition())
+            first[key] = min(first.get(key, r.offset()), r.offset())
+        for (topic, partition), offset in first.items():
+            try:
+                self._consumer.seek(TopicPartition(topic, partition, offset))
+            except KafkaException as exc:
+                raise ServiceUnavailable(f"could not seek {topic}[{partition}] back to {offset}: {exc}") from exc
+
     def close(self) -> None:
         if self._client is not None:
             self._finish_joining()

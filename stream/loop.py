@@ -1,6 +1,10 @@
 """The one shape every worker loop has: poll a batch, handle it (the handler returns only once
 its output is durable), then commit the batch's offsets. Signals only set the stop event.
 `stop_when_idle_s` lets tests and batch jobs run a loop until the topic is drained.
+
+A `budget` closes a batch early: it says how many of the polled records to handle now (at least one),
+and the rest are sought back and come first in the next batch. The scorer budgets in tokens, so a
+batch of long texts never outlives `max.poll.interval.ms`.
 """
 
 import logging
@@ -17,6 +21,7 @@ __all__ = ["BatchHandler", "run_batches"]
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[list[Message]], None]
+Budget = Callable[[list[Message]], int]
 
 
 def run_batches(
@@ -27,6 +32,7 @@ def run_batches(
     max_records: int,
     max_wait_s: float,
     stop_when_idle_s: float | None = None,
+    budget: Budget | None = None,
 ) -> int:
     """Run until `stop` is set (or idle long enough); returns the number of records handled."""
     handled = 0
@@ -38,6 +44,9 @@ def run_batches(
                 if stop_when_idle_s is not None and time.monotonic() - idle_since > stop_when_idle_s:
                     break
                 continue
+            if budget is not None and (take := max(budget(records), 1)) < len(records):
+                consumer.rewind(records[take:])
+                records = records[:take]
             handle(records)
             consumer.commit(records)
             handled += len(records)

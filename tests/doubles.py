@@ -33,6 +33,7 @@ class FixedScoreDetector:
         self.fail_on = set(fail_on)
         self.salt = salt
         self.scored: list[str] = []
+        self.batches: list[int] = []  # how many texts each call scored
 
     def warmup(self) -> None:
         self.score(["warm up"])
@@ -42,6 +43,7 @@ class FixedScoreDetector:
             raise DetectorError("this text makes the double fail")
         time.sleep(self.delay_s)
         self.scored.extend(texts)
+        self.batches.append(len(texts))
         return [
             Verdict(
                 probability=_probability(t, self.salt),

@@ -158,6 +158,7 @@ def scorer(
             group_id=settings.group_id,
             max_batch=settings.max_batch,
             max_wait_s=settings.max_wait_ms / 1000,
+            max_batch_tokens=settings.max_batch_tokens,
             max_poll_interval_ms=settings.max_poll_interval_ms,
             serves_unnamed=not only_named,
         )

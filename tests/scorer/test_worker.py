@@ -95,6 +95,16 @@ def test_failures_at_a_reused_offset_are_two_rows_and_a_redelivered_one_is_one(k
         assert set(s.scalars(select(Failure.submission_id))) == {first.submission_id, second.submission_id}
 
 
+def test_a_batch_closes_at_its_token_budget_and_the_rest_comes_next(kafka):
+    """12 texts of ~1,000 estimated tokens with a budget of 3,000: batches of at most 3, none lost."""
+    detector = FixedScoreDetector()
+    events = _submit(kafka, [f"long text {i} " + "word " * 800 for i in range(12)])
+    with running(ScoringWorker(kafka, detector, group_id=f"{kafka.topic_prefix}-scorer", max_batch_tokens=3000)):
+        wait_until(lambda: len(detector.scored) >= 12, timeout_s=60)
+    assert sorted(detector.scored) == sorted(e.text for e in events), "each text scored once"
+    assert max(detector.batches) <= 3 and len(detector.batches) >= 4
+
+
 def test_two_scorers_share_the_partitions_and_score_each_text_once(kafka):
     first, second = FixedScoreDetector(), FixedScoreDetector()
     group = f"{kafka.topic_prefix}-scorers"
