@@ -15,6 +15,7 @@ __all__ = [
     "BatchStatus",
     "DetectorList",
     "DetectorView",
+    "ErrorBody",
     "LineReject",
     "PredictRequest",
     "PredictResponse",
@@ -29,6 +30,12 @@ __all__ = [
 
 SubmissionStatus = Literal["queued", "scored", "failed"]
 BatchStatus = Literal["ingesting", "scoring", "scored"]
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: the reason (a sentence), or for a malformed body each problem found in it."""
+
+    detail: str | list[dict[str, Any]]
 
 
 class _TextBody(BaseModel):

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ingest.backlog import BacklogMonitor
 from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.detectors import DetectorCatalogue
 from scorer.detectors.base import Detector
@@ -55,15 +56,17 @@ def pipeline(
     gateway: GatewaySettings | None = None,
     max_batch: int = 16,
     detectors: DetectorCatalogue | None = None,
+    backlog_limit: int = 0,
 ) -> Iterator[Pipeline]:
     """Gateway + sink, and a scorer unless `detector` is None; `detectors` is what the gateway is told
-    the scorers run."""
+    the scorers run; `backlog_limit` bounds the scorer group's backlog (read every 0.2 s)."""
     app = create_app(
         gateway or GatewaySettings(sync_timeout_s=30),
         kafka,
         SqlSubmissionStore(engine),
         SqlBatchStore(engine),
         detectors=detectors,
+        backlog=BacklogMonitor(kafka, f"{kafka.topic_prefix}-scorer", backlog_limit, interval_s=0.2),
     )
     with ExitStack() as stack:
         sink = SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")

@@ -3,15 +3,18 @@ and a summary. Exit code 0 when every record was accepted, 2 when any was reject
 interrupted; an error (the broker or the database failing) is exit code 1 after the summary."""
 
 import signal
+from contextlib import closing
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ingest.backlog import BacklogMonitor
 from ingest.bulk import BulkIngest, IngestCounts, IngestSummary, RecordRules, RejectsFile, open_reader
 from ingest.bulk.settings import BulkSettings
 from schemas.errors import DeliveryError
+from scorer.settings import ScorerSettings
 from sink.batches import SqlBatchStore
 from sink.db import check_schema, make_engine
 from sink.queries import SqlHashIndex
@@ -48,7 +51,8 @@ def run_ingest(
     check_schema(engine)
     ledger = SqlBatchStore(engine)
     rejects_file = RejectsFile(rejects or path.with_name(path.name + ".rejects.jsonl"))
-    with EventProducer(kafka, bulk_config(settings.max_in_flight)) as producer:
+    backlog = BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog).start()
+    with EventProducer(kafka, bulk_config(settings.max_in_flight)) as producer, closing(backlog):
         ingest = BulkIngest(
             producer,
             kafka.topics.submissions,
@@ -57,6 +61,7 @@ def run_ingest(
             rejects_file,
             hashes=SqlHashIndex(engine) if dedupe else None,
             recorder=SqlSubmissionRecorder(engine) if kafka.volatile else None,
+            backlog=backlog,
         )
         previous = {sig: signal.signal(sig, lambda *_: ingest.stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         with Progress(

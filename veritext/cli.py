@@ -94,7 +94,9 @@ def gateway(
     def serve() -> None:
         import uvicorn
 
+        from ingest.backlog import BacklogMonitor
         from ingest.gateway import GatewaySettings, create_app
+        from scorer.settings import ScorerSettings
         from sink.batches import SqlBatchStore
         from sink.db import make_engine
         from sink.queries import SqlSubmissionStore
@@ -118,6 +120,7 @@ def gateway(
                 SqlBatchStore(engine),
                 detectors=_detector_catalogue(),
                 recorder=SqlSubmissionRecorder(engine) if kafka.volatile else None,
+                backlog=BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog),
             ),
             host=settings.host,
             port=settings.port,

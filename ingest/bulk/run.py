@@ -8,7 +8,9 @@ and the good ones are sent (recorded in the log database first when the broker i
 ingest/recorder.py). An event counts as accepted only once the broker acknowledged it. The
 batch ledger hears the counts every few seconds and at the end, also when the run stops early
 (interrupted, or the broker refused an event: the run stops then, and the refused lines are in the
-rejects file, to be sent again).
+rejects file, to be sent again). While the scorers are further behind than the backlog bound
+(ingest/backlog.py), the run waits before its next chunk: bulk slows down instead of burying the
+scorers.
 """
 
 import functools
@@ -22,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from uuid import UUID
 
+from ingest.backlog import BacklogMonitor
 from ingest.bulk.ledger import BatchLedger, HashIndex
 from ingest.bulk.readers import Reader, Row
 from ingest.bulk.records import RecordRules
@@ -76,6 +79,7 @@ class BulkIngest:
         *,
         hashes: HashIndex | None = None,
         recorder: SubmissionRecorder | None = None,
+        backlog: BacklogMonitor | None = None,
         chunk_rows: int = 1000,
         ledger_interval_s: float = 2.0,
     ) -> None:
@@ -89,6 +93,7 @@ class BulkIngest:
         self._rejects = rejects
         self._hashes = hashes
         self._recorder = recorder
+        self._backlog = backlog
         self._seen: set[bytes] = set()  # content hashes sent by this run (with --dedupe only)
         self._chunk_rows = chunk_rows
         self._ledger_interval_s = ledger_interval_s
@@ -102,6 +107,7 @@ class BulkIngest:
         reported = started
         try:
             for chunk in _chunks(reader.rows(), self._chunk_rows):
+                self._wait_for_scorers()
                 self._send(self._events(chunk))
                 self._producer.poll(0)
                 if on_progress is not None:
@@ -174,6 +180,13 @@ class BulkIngest:
                 timestamp=event.submitted_at,
                 on_delivery=functools.partial(self._delivered, line),
             )
+
+    def _wait_for_scorers(self) -> None:
+        if self._backlog is None or not self._backlog.over:
+            return
+        log.info("batch %s: the scorers are %d texts behind; waiting", self.batch_id, self._backlog.texts)
+        while self._backlog.over and not self.stop.is_set():
+            self._producer.poll(0.5)
 
     def _delivered(self, line: int, error: str | None) -> None:
         if error is None:

@@ -1,6 +1,6 @@
-"""The gateway app factory: opens the producer and the score waiter for the app's lifetime,
-mounts the `/v1` (texts, batches), legacy and health routers and `/metrics`, and turns every error into
-JSON with a reason."""
+"""The gateway app factory: opens the producer, the score waiter and the backlog monitor for the app's
+lifetime, mounts the `/v1` (texts, batches), legacy and health routers and `/metrics`, bounds request
+bodies before they are read (ingest/gateway/limits.py), and turns every error into JSON with a reason."""
 
 import asyncio
 import json
@@ -13,10 +13,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from ingest.backlog import BacklogMonitor
 from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.deps import BatchStore, SubmissionStore
 from ingest.gateway.detectors import DetectorCatalogue
+from ingest.gateway.limits import BodyLimit
 from ingest.gateway.metrics import GatewayMetrics, instrument
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
@@ -38,22 +40,29 @@ def create_app(
     metrics: GatewayMetrics | None = None,
     detectors: DetectorCatalogue | None = None,
     recorder: SubmissionRecorder | None = None,
+    backlog: BacklogMonitor | None = None,
 ) -> FastAPI:
     """`recorder`: where submissions are recorded before they are acknowledged, when the broker is
-    volatile (ingest/recorder.py); None: the topic alone is durable."""
+    volatile (ingest/recorder.py); None: the topic alone is durable. `backlog`: the scorers' lag, which
+    new submissions are refused past (ingest/backlog.py); None: no bound."""
     metrics = metrics or GatewayMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = AsyncEventProducer(kafka, timeout_s=settings.produce_timeout_s)
+        queue = {"queue.buffering.max.messages": settings.producer_queue, "queue.buffering.max.kbytes": 65_536}
+        producer = AsyncEventProducer(kafka, queue, timeout_s=settings.produce_timeout_s)
         waiter = ScoreWaiter(kafka)
         producer.start()
         waiter.start(asyncio.get_running_loop())
-        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics, recorder)
+        if backlog is not None:
+            backlog.start()
+        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics, recorder, backlog)
         app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors, recorder)
         try:
             yield
         finally:
+            if backlog is not None:
+                backlog.close()
             waiter.close()
             producer.close()
 
@@ -68,11 +77,15 @@ def create_app(
     app.state.store = store
     app.state.batches = batches
     app.state.detectors = detectors or DetectorCatalogue()
+    app.state.recorder = recorder
     app.include_router(routes_v1.router)
     app.include_router(routes_batches.router)
     app.include_router(routes_legacy.router)
     app.include_router(routes_health.router)
     instrument(app, metrics)
+    app.add_middleware(
+        BodyLimit, limit_for=lambda path: settings.batch_max_bytes if path == "/v1/batches" else settings.max_body_bytes
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:

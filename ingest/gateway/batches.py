@@ -115,6 +115,9 @@ class BatchIntake:
         if line.data is None:
             intake.reject(line.number, "the line is too long")
             return
+        if line.number > self.settings.batch_max_lines:
+            intake.reject(line.number, f"past the limit of {self.settings.batch_max_lines} lines a batch")
+            return
         try:  # json.loads, as for POST /v1/texts: a lone surrogate gets the intake's reason, not a parser's
             body = SubmitRequest.model_validate(json.loads(line.data))
         except ValueError as exc:  # json.JSONDecodeError and ValidationError alike

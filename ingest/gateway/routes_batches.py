@@ -6,21 +6,26 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 
-from ingest.gateway.deps import BatchStoreDep, IntakeDep
+from ingest.gateway.deps import BatchStoreDep, IntakeDep, SubmitterDep
+from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.gateway.idempotency import IDEMPOTENCY_HEADER
 from schemas.api import BatchAccepted, BatchProgress
 
 __all__ = ["NDJSON_TYPES", "router"]
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
 
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
 _BODY_DOC = {
     "requestBody": {
         "required": True,
-        "description": 'One JSON object per line, each like the body of `POST /v1/texts`: `{"text": "..."}`.',
-        "content": {t: {"schema": {"type": "string"}} for t in NDJSON_TYPES},
+        "description": "One JSON object per line (NDJSON), each like the body of `POST /v1/texts`: "
+        '`{"text": "..."}`. The schema describes the lines as the items of an array.',
+        "content": {
+            t: {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/SubmitRequest"}}}
+            for t in NDJSON_TYPES
+        },
     }
 }
 
@@ -30,12 +35,12 @@ _BODY_DOC = {
     status_code=status.HTTP_202_ACCEPTED,
     response_model=BatchAccepted,
     openapi_extra=_BODY_DOC,
-    responses={415: {"description": "the body is not NDJSON"}, 422: {"description": "the body holds no lines"}},
 )
 async def submit_batch(
     request: Request,
     intake: IntakeDep,
     batches: BatchStoreDep,
+    submitter: SubmitterDep,
     idempotency_key: Annotated[
         str | None, Header(alias=IDEMPOTENCY_HEADER, description="the same body sent again gets the same batch")
     ] = None,
@@ -46,6 +51,7 @@ async def submit_batch(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             f"send NDJSON (content-type {NDJSON_TYPES[0]}), one JSON object per line; got {content_type or 'none'}",
         )
+    submitter.refuse_when_behind()
     accepted = await intake.ingest(request.stream(), batches, idempotency_key)
     if accepted is None:
         raise HTTPException(

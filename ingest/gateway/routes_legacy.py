@@ -3,12 +3,13 @@
 from fastapi import APIRouter
 
 from ingest.gateway.deps import SubmitterDep
+from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.legacy import legacy_result
 from schemas.api import PredictionsRequest, PredictionsResponse, PredictRequest, PredictResponse
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["legacy"])
+router = APIRouter(tags=["legacy"], responses=ERROR_RESPONSES)
 
 
 @router.post("/predict", response_model=PredictResponse)

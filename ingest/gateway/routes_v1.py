@@ -8,13 +8,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from ingest.gateway.deps import DetectorsDep, StoreDep, SubmitterDep
+from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.gateway.idempotency import IDEMPOTENCY_HEADER, submission_id_for
 from schemas.api import DetectorList, ScoreView, SubmissionAccepted, SubmissionView, SubmitRequest
 from schemas.events import content_hash
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
 
 
 @router.post(

@@ -17,3 +17,15 @@ class GatewaySettings(BaseSettings):
     sync_timeout_s: float = Field(default=30.0, gt=0, description="how long /predict waits for a score")
     produce_timeout_s: float = Field(default=10.0, gt=0, description="how long a submit waits for the broker")
     batch_max_in_flight: int = Field(default=1000, ge=1, description="events of one batch awaiting the broker at once")
+    batch_max_lines: int = Field(default=100_000, ge=1, description="lines of one POST /v1/batches body")
+    batch_max_bytes: int = Field(default=256 * 2**20, ge=1, description="bytes of one POST /v1/batches body")
+    # Backpressure: past these the gateway answers 503 with Retry-After instead of queueing without end.
+    max_sync_waits: int = Field(default=64, ge=1, description="requests waiting for their score at once")
+    max_backlog: int = Field(default=10_000, ge=0, description="texts the scorers may be behind; 0: no bound")
+    producer_queue: int = Field(default=10_000, ge=1, description="events awaiting the broker in the gateway")
+    retry_after_s: int = Field(default=5, ge=1, description="what a 503 tells the client to wait")
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The body of one text request: the longest text, each character escaped as \\uXXXX, and room."""
+        return self.max_text_chars * 6 + 65_536

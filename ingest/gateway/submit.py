@@ -1,16 +1,23 @@
 """The one way every route submits a text: validate its length, write the event durably (first into
 the log database when the broker is volatile: ingest/recorder.py), and optionally wait for its score.
-Shared by `/v1` and the legacy routes."""
+Shared by `/v1` and the legacy routes.
+
+Backpressure lives here too. A submission is refused with 503 and `Retry-After` (`unavailable`) while
+the scorers' backlog is past `max_backlog` (ingest/backlog.py), when `max_sync_waits` requests already
+wait for their score, and when the broker does not take the event (the producer's local queue is bounded
+by `producer_queue`); nothing is written then, so a retry is always safe."""
 
 import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 
+from ingest.backlog import BacklogMonitor
+from ingest.gateway.errors import unavailable
 from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
@@ -33,7 +40,7 @@ class SyncTimeout(Exception):
         self.submission_id = submission_id
 
 
-@dataclass(frozen=True)
+@dataclass
 class Submitter:
     producer: AsyncEventProducer
     waiter: ScoreWaiter
@@ -41,6 +48,17 @@ class Submitter:
     settings: GatewaySettings
     metrics: GatewayMetrics
     recorder: SubmissionRecorder | None = None  # set when the broker is volatile
+    backlog: BacklogMonitor | None = None
+    waiting: int = field(default=0, init=False)  # requests waiting for their score now
+
+    def refuse_when_behind(self) -> None:
+        """Raise the 503 when the scorers are further behind than `max_backlog`."""
+        if self.backlog is not None and self.backlog.over:
+            raise unavailable(
+                self.settings,
+                f"the scorers are {self.backlog.texts} texts behind (the bound is {self.backlog.limit}); "
+                "try again later",
+            )
 
     async def submit(
         self,
@@ -62,6 +80,13 @@ class Submitter:
                 status.HTTP_413_CONTENT_TOO_LARGE,
                 f"text has {len(text)} characters; the maximum is {self.settings.max_text_chars}",
             )
+        self.refuse_when_behind()
+        if wait_s > 0 and self.waiting >= self.settings.max_sync_waits:
+            raise unavailable(
+                self.settings,
+                f"{self.waiting} requests already wait for their score (the limit); try again later, "
+                "or submit without waiting and poll the text's href",
+            )
         event = SubmissionEvent(
             submission_id=submission_id or uuid.uuid4(),
             text=text,
@@ -72,6 +97,7 @@ class Submitter:
             normalised=list(normalised),
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
+        self.waiting += scored is not None
         try:
             if self.recorder is not None:
                 await run_in_threadpool(self.recorder.record, [event])
@@ -99,10 +125,9 @@ class Submitter:
                 exc,
                 extra={"submission_id": str(event.submission_id)},
             )
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, f"the event log did not accept the text: {exc}"
-            ) from exc
+            raise unavailable(self.settings, f"the event log did not accept the text: {exc}") from exc
         finally:
+            self.waiting -= scored is not None
             self.waiter.forget(event.submission_id)
 
     async def submit_and_wait(

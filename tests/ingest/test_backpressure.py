@@ -1,0 +1,88 @@
+"""Backpressure instead of collapse, on a real broker and PostgreSQL: past the scorers' backlog bound
+new submissions get 503 with Retry-After (nothing is written), past the cap on waiting requests a
+synchronous one gets 503 while an asynchronous one is still accepted, bodies past their limit get 413
+before they are parsed, and the gateway stays ready while only the database is down."""
+
+import threading
+
+from fastapi.testclient import TestClient
+
+from ingest.gateway import GatewaySettings, create_app
+from sink.batches import SqlBatchStore
+from sink.db import make_engine
+from sink.queries import SqlSubmissionStore
+from sink.recorder import SqlSubmissionRecorder
+from tests.helpers import wait_until
+from tests.pipeline import count_rows, pipeline
+
+
+def test_past_the_backlog_bound_submissions_get_503_with_retry_after(kafka, engine):
+    with pipeline(kafka, engine, detector=None, backlog_limit=3) as p:
+        for i in range(5):  # no scorer runs: every text stays in the backlog
+            assert p.client.post("/v1/texts", json={"text": f"backlog text {i}"}).status_code == 202
+        backlog = p.client.app.state.submitter.backlog
+        wait_until(lambda: backlog.texts == 5, what="the monitor read the backlog")
+        refused = p.client.post("/v1/texts", json={"text": "one too many"})
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        assert "5 texts behind" in refused.json()["detail"]
+        batch = p.client.post(
+            "/v1/batches", content=b'{"text": "a"}\n', headers={"content-type": "application/x-ndjson"}
+        )
+        assert batch.status_code == 503 and "retry-after" in batch.headers
+        wait_until(lambda: count_rows(engine)[0] == 5)
+        assert count_rows(engine)[0] == 5, "nothing refused was written"
+
+
+def test_past_the_cap_on_waiting_requests_a_synchronous_submit_gets_503(kafka, engine):
+    gateway = GatewaySettings(max_sync_waits=2, sync_timeout_s=30)
+    with pipeline(kafka, engine, detector=None, gateway=gateway) as p:
+        submitter = p.client.app.state.submitter
+        waiting = [
+            threading.Thread(
+                target=p.client.post, args=(f"/v1/texts?wait={6 + i}",), kwargs={"json": {"text": f"w{i}"}}
+            )
+            for i in range(2)
+        ]
+        for thread in waiting:
+            thread.start()
+        wait_until(lambda: submitter.waiting == 2, what="two requests waiting for their score")
+        refused = p.client.post("/v1/texts?wait=5", json={"text": "a third would wait"})
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        assert "already wait" in refused.json()["detail"]
+        assert p.client.post("/predict", json={"text": "the legacy route too"}).status_code == 503
+        assert p.client.post("/v1/texts", json={"text": "without waiting: accepted"}).status_code == 202
+        for thread in waiting:
+            thread.join(30)
+        assert submitter.waiting == 0
+
+
+def test_bodies_past_their_limit_get_413_before_parsing(kafka, engine):
+    gateway = GatewaySettings(max_text_chars=1_000, batch_max_bytes=10_000, batch_max_lines=2)
+    with pipeline(kafka, engine, detector=None, gateway=gateway) as p:
+        declared = p.client.post(
+            "/v1/texts", content=b"{" + b" " * 80_000 + b"}", headers={"content-type": "application/json"}
+        )
+        assert declared.status_code == 413 and "limit is 71536" in declared.json()["detail"]
+
+        def chunked():
+            yield b'{"text": "'
+            for _ in range(100):
+                yield b"x" * 1_000
+            yield b'"}'
+
+        streamed = p.client.post("/v1/texts", content=chunked(), headers={"content-type": "application/json"})
+        assert streamed.status_code == 413 and "larger than the limit" in streamed.json()["detail"]
+        lines = b"".join(b'{"text": "line %d"}\n' % i for i in range(3))
+        batch = p.client.post("/v1/batches", content=lines, headers={"content-type": "application/x-ndjson"})
+        assert batch.status_code == 202 and batch.json()["accepted"] == 2
+        assert "limit of 2 lines" in batch.json()["rejects"][0]["reason"]
+
+
+def test_ready_without_the_database_unless_submissions_are_recorded_there(kafka):
+    down = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none", pool_size=1)
+    for recorder, expected in ((None, 200), (SqlSubmissionRecorder(down), 503)):
+        app = create_app(GatewaySettings(), kafka, SqlSubmissionStore(down), SqlBatchStore(down), recorder=recorder)
+        with TestClient(app) as client:
+            answer = client.get("/readyz")
+        assert answer.status_code == expected, answer.text
+        assert answer.json()["checks"]["broker"] == "ok" and answer.json()["checks"]["database"] != "ok"
