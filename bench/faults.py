@@ -101,14 +101,17 @@ class RabbitClient(threading.Thread):
                         await channel.default_exchange.publish(message, routing_key=self.queue, timeout=5)
                         self.accepted[key] = str(uuid.uuid5(SUBMISSION_NAMESPACE, f"id:{key}"))
                         await asyncio.sleep(0.2)
-            except (aio_pika.exceptions.AMQPError, OSError, TimeoutError):
+            except Exception:
                 self.retries += 1
                 await asyncio.sleep(0.5)
 
 
 def _child(up: subprocess.Popen, name: str) -> psutil.Process | None:
     for process in psutil.Process(up.pid).children():
-        cmdline = process.cmdline()
+        try:
+            cmdline = process.cmdline()
+        except psutil.Error:  # exited meanwhile (a zombie until up reaps it)
+            continue
         if (name == "broker" and cmdline[-4:-3] == ["--listener-url"]) or cmdline[-1:] == [name]:
             return process
     return None
@@ -203,6 +206,8 @@ def main() -> int:
     started = time.monotonic()
     try:
         for n in range(args.faults):
+            if up.poll() is not None:
+                raise SystemExit(f"veritext up exited ({up.returncode}); see {data_dir / 'up.log'}")
             time.sleep(args.every)
             fault = FAULTS[n % len(FAULTS)]
             if _inject(fault, up, data_dir):
@@ -213,6 +218,9 @@ def main() -> int:
                 flush=True,
             )
         time.sleep(args.every)
+    except BaseException:
+        up.kill()
+        raise
     finally:
         stop.set()
         http.join(30)
@@ -223,6 +231,7 @@ def main() -> int:
     url = _database_url(data_dir)
     _wait(lambda: not _missing(url, ids), 300)
     lost = _missing(url, ids)
+    _wait(lambda: _ready(base), 60)
     with psycopg.connect(url) as conn:
         twice_scored = conn.execute(
             "SELECT count(*) FROM (SELECT submission_id FROM scores GROUP BY submission_id HAVING count(*) > 1) d"

@@ -35,9 +35,18 @@ def ensure_topics(settings: KafkaSettings, timeout_s: float = 15.0) -> None:
     missing = [t for t in settings.topics.all() if t not in existing]
     if not missing:
         return
+    # an acks=all write must reach a majority when there are replicas: 2 of 3 survive one broker's loss
+    config = (
+        {"min.insync.replicas": str(min(2, settings.replication_factor - 1))} if settings.replication_factor > 1 else {}
+    )
     futures = admin.create_topics(
         [
-            NewTopic(t, num_partitions=settings.partitions, replication_factor=settings.replication_factor)
+            NewTopic(
+                t,
+                num_partitions=settings.partitions,
+                replication_factor=settings.replication_factor,
+                config=config,
+            )
             for t in missing
         ],
         operation_timeout=timeout_s,

@@ -61,6 +61,17 @@ class EmbeddedPostgres:
         log.info("embedded PostgreSQL running, data in %s", self.pgdata)
         return self._server.get_uri(database=_DATABASE)
 
+    def restart(self) -> None:
+        """Start the server again after it died (e.g. SIGKILL); the URL stays the same."""
+        if self._server is None:
+            self.start()
+            return
+        try:  # the package caches its handle per data directory: ask that handle to start the server
+            self._server.ensure_postgres_running()
+        except Exception as exc:  # assorted subprocess/OS errors, as in start()
+            raise ServiceUnavailable(f"embedded PostgreSQL did not start again: {exc}") from exc
+        log.info("embedded PostgreSQL running again, data in %s", self.pgdata)
+
     def alive(self) -> bool:
         """The postmaster of the data directory runs."""
         try:

@@ -128,7 +128,7 @@ def run_up(settings: UpSettings, console: Console) -> int:
         )
         while not stop.wait(0.5):
             if postgres is not None and not postgres.alive():
-                _restart_service("embedded PostgreSQL", postgres.start)
+                _restart_service("embedded PostgreSQL", postgres.restart)
             if broker is not None and not broker.alive() and _restart_service("embedded broker", broker.start):
                 ensure_topics(kafka)
                 requeue_unscored(kafka, database_url)
