@@ -8,17 +8,15 @@ submitted is scored or failed, then `scored`. A batch the ledger does not know (
 were replayed into a fresh database) is measured on the submissions the log holds.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from uuid import UUID
 
 from sqlalchemy import Engine, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from schemas.api import BatchProgress
-from schemas.errors import ServiceUnavailable
+from sink.db import reading
 from sink.models import Batch, Failure, Score, Submission
 
 __all__ = ["SqlBatchStore"]
@@ -86,11 +84,5 @@ class SqlBatchStore:
             finished_at=batch.finished_at if batch is not None else None,
         )
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        try:
-            with Session(self._engine) as session:
-                yield session
-        except OperationalError as exc:
-            where = self._engine.url.render_as_string(hide_password=True)
-            raise ServiceUnavailable(f"PostgreSQL at {where} failed: {exc.orig}") from exc
+    def _session(self) -> AbstractContextManager[Session]:
+        return reading(self._engine)

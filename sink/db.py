@@ -3,6 +3,8 @@
 The sink refuses to start on a schema behind the head revision and names the command that fixes it.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -11,11 +13,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from schemas.errors import SchemaBehindError, ServiceUnavailable
 from sink.settings import sqlalchemy_url
 
-__all__ = ["check_schema", "make_engine", "migrate", "ping"]
+__all__ = ["check_schema", "make_engine", "migrate", "ping", "reading"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,6 +32,18 @@ def _alembic_config(url: str) -> Config:
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:
     return create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A session for reads; a database that does not answer raises `ServiceUnavailable` (a 503 at the
+    gateway), never a driver error."""
+    try:
+        with Session(engine) as session:
+            yield session
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise ServiceUnavailable(f"PostgreSQL at {where} failed: {exc.orig}") from exc
 
 
 def ping(engine: Engine) -> None:

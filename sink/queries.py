@@ -5,10 +5,9 @@ from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from schemas.api import ScoreView, SubmissionView
-from sink.db import ping
+from sink.db import ping, reading
 from sink.models import Failure, Score, Submission
 
 __all__ = ["SqlHashIndex", "SqlSubmissionStore"]
@@ -24,7 +23,7 @@ class SqlSubmissionStore:
         ping(self._engine)
 
     def get(self, submission_id: UUID) -> SubmissionView | None:
-        with Session(self._engine) as session:
+        with reading(self._engine) as session:
             submission = session.get(Submission, submission_id)
             if submission is None:
                 return None
@@ -73,7 +72,7 @@ class SqlHashIndex:
     def known_hashes(self, hashes: Collection[str]) -> set[str]:
         if not hashes:
             return set()
-        with Session(self._engine) as session:
+        with reading(self._engine) as session:
             found = session.scalars(
                 select(Submission.content_hash).where(Submission.content_hash.in_(list(hashes))).distinct()
             )

@@ -251,13 +251,17 @@ def bridge() -> None:
 
     def serve() -> int:
         from ingest.bridge import Bridge, BridgeSettings
+        from sink.db import make_engine
+        from sink.recorder import SqlSubmissionRecorder
+        from sink.settings import DatabaseSettings
         from stream.admin import ensure_topics
         from stream.metrics import serving_metrics
         from stream.settings import KafkaSettings
 
         settings = BridgeSettings()
         kafka = KafkaSettings()
-        worker = Bridge(settings, kafka)
+        recorder = SqlSubmissionRecorder(make_engine(DatabaseSettings().url, pool_size=2)) if kafka.volatile else None
+        worker = Bridge(settings, kafka, recorder=recorder)
         ensure_topics(kafka)
         _stop_on_signals(worker.stop)
         with serving_metrics(

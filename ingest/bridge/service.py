@@ -50,7 +50,8 @@ from ingest.bridge.metrics import BridgeMetrics
 from ingest.bridge.outcomes import Outcome, OutcomeFollower
 from ingest.bridge.replies import LOST, AmqpSession
 from ingest.bridge.settings import BridgeSettings, safe_url
-from schemas.errors import ConfigError, DeliveryError
+from ingest.recorder import SubmissionRecorder
+from schemas.errors import ConfigError, DeliveryError, ServiceUnavailable
 from schemas.events import ScoreEvent, SubmissionEvent
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
@@ -70,13 +71,23 @@ class _Waiting:
 class Bridge:
     """Run with `run()` (blocks until `stop` is set); one asyncio loop, plus the Kafka threads."""
 
-    def __init__(self, settings: BridgeSettings, kafka: KafkaSettings, metrics: BridgeMetrics | None = None) -> None:
+    def __init__(
+        self,
+        settings: BridgeSettings,
+        kafka: KafkaSettings,
+        metrics: BridgeMetrics | None = None,
+        recorder: SubmissionRecorder | None = None,
+    ) -> None:
+        """`recorder`: when the broker is volatile, each task is recorded in the log database before it
+        is written to the topic (ingest/recorder.py): a task answered and acknowledged just before the
+        broker died would otherwise be missing from the log."""
         if settings.url is None:
             raise ConfigError("VERITEXT_RABBITMQ_URL is not set; set it to amqp://USER:PASSWORD@HOST:5672/")
         self._settings = settings
         self._url = settings.url
         self._where = safe_url(settings.url)
         self._kafka = kafka
+        self._recorder = recorder
         self.metrics = metrics or BridgeMetrics()
         self._follower = OutcomeFollower(kafka, self.metrics.lag.consumer_config(commits=False))
         self._producer: AsyncEventProducer | None = None
@@ -186,9 +197,11 @@ class Bridge:
         delay = self._settings.reconnect_min_s
         while True:
             try:
+                if self._recorder is not None:
+                    await asyncio.to_thread(self._recorder.record, [event])
                 await self._producer.send(self._kafka.topics.submissions, str(task.submission_id), event)
                 return
-            except (DeliveryError, TimeoutError) as exc:
+            except (DeliveryError, ServiceUnavailable, TimeoutError) as exc:
                 if self.stop.is_set() or waiting not in self._waiting.get(task.submission_id, ()):
                     return  # answered meanwhile, or left unacknowledged for redelivery
                 log.warning("task %s not written to the log (%s); retrying in %.1f s", task.task_id, exc, delay)

@@ -24,6 +24,7 @@ from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import SubmissionRecorder
+from schemas.errors import ServiceUnavailable
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
 
@@ -93,6 +94,15 @@ def create_app(
         # ASCII JSON escapes it, so the client gets its 422 with the reason
         body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
         return Response(body, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, media_type="application/json")
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(_: Request, exc: ServiceUnavailable) -> Response:
+        log.warning("answered 503: %s", exc)
+        return JSONResponse(
+            {"detail": f"{exc}; try again later"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(settings.retry_after_s)},
+        )
 
     @app.exception_handler(SyncTimeout)
     async def _sync_timeout(_: Request, exc: SyncTimeout) -> JSONResponse:
