@@ -1,6 +1,6 @@
 """Acknowledged means durable, also on a broker that forgets: the embedded Tansu keeps its topics in
-memory, so when `KafkaSettings.volatile` is set, every intake (the gateway's routes and `veritext
-ingest`) records each submission in the PostgreSQL log before it writes the event and answers
+memory, so when `KafkaSettings.volatile` is set, every intake (the gateway's routes, `veritext
+ingest` and the RabbitMQ bridge) records each submission in the PostgreSQL log before it writes the event and answers
 "accepted". `veritext up` then re-enqueues from the log whatever is neither scored nor failed each
 time the broker (re)starts, so a power cut loses nothing that was acknowledged.
 
