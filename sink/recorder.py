@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from schemas.errors import ServiceUnavailable
 from schemas.events import SubmissionEvent
 from sink.writer import write_submissions
+from stream.settings import KafkaSettings
 
-__all__ = ["SqlSubmissionRecorder"]
+__all__ = ["SqlSubmissionRecorder", "recorder_for"]
 
 
 class SqlSubmissionRecorder:
@@ -25,3 +26,8 @@ class SqlSubmissionRecorder:
                 write_submissions(session, events)
         except OperationalError as exc:
             raise ServiceUnavailable(f"the log database did not record the submission: {exc.orig}") from exc
+
+
+def recorder_for(kafka: KafkaSettings, engine: Engine) -> SqlSubmissionRecorder | None:
+    """The recorder an intake needs: one when the broker is volatile, else None (the topic is durable)."""
+    return SqlSubmissionRecorder(engine) if kafka.volatile else None

@@ -18,7 +18,7 @@ from scorer.settings import ScorerSettings
 from sink.batches import SqlBatchStore
 from sink.db import check_schema, make_engine
 from sink.queries import SqlHashIndex
-from sink.recorder import SqlSubmissionRecorder
+from sink.recorder import recorder_for
 from sink.settings import DatabaseSettings
 from stream.admin import ensure_topics
 from stream.producer import EventProducer, bulk_config
@@ -60,7 +60,7 @@ def run_ingest(
             ledger,
             rejects_file,
             hashes=SqlHashIndex(engine) if dedupe else None,
-            recorder=SqlSubmissionRecorder(engine) if kafka.volatile else None,
+            recorder=recorder_for(kafka, engine),
             backlog=backlog,
         )
         previous = {sig: signal.signal(sig, lambda *_: ingest.stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

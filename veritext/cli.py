@@ -100,7 +100,7 @@ def gateway(
         from sink.batches import SqlBatchStore
         from sink.db import make_engine
         from sink.queries import SqlSubmissionStore
-        from sink.recorder import SqlSubmissionRecorder
+        from sink.recorder import recorder_for
         from sink.settings import DatabaseSettings
         from stream.admin import ensure_topics
         from stream.settings import KafkaSettings
@@ -119,7 +119,7 @@ def gateway(
                 store,
                 SqlBatchStore(engine),
                 detectors=_detector_catalogue(),
-                recorder=SqlSubmissionRecorder(engine) if kafka.volatile else None,
+                recorder=recorder_for(kafka, engine),
                 backlog=BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog),
             ),
             host=settings.host,
@@ -252,7 +252,7 @@ def bridge() -> None:
     def serve() -> int:
         from ingest.bridge import Bridge, BridgeSettings
         from sink.db import make_engine
-        from sink.recorder import SqlSubmissionRecorder
+        from sink.recorder import recorder_for
         from sink.settings import DatabaseSettings
         from stream.admin import ensure_topics
         from stream.metrics import serving_metrics
@@ -260,7 +260,7 @@ def bridge() -> None:
 
         settings = BridgeSettings()
         kafka = KafkaSettings()
-        recorder = SqlSubmissionRecorder(make_engine(DatabaseSettings().url, pool_size=2)) if kafka.volatile else None
+        recorder = recorder_for(kafka, make_engine(DatabaseSettings().url, pool_size=2))
         worker = Bridge(settings, kafka, recorder=recorder)
         ensure_topics(kafka)
         _stop_on_signals(worker.stop)

@@ -18,7 +18,7 @@ import logging
 import os
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,12 +81,6 @@ class Supervisor:
         self._restarts.labels(name)
         self._start(self._children[name])
 
-    def names(self) -> list[str]:
-        return list(self._children)
-
-    def pids(self) -> dict[str, int | None]:
-        return {c.name: c.process.pid if c.process else None for c in self._children.values()}
-
     def check(self) -> None:
         """Notice exits, start what is due, record the state. Call it every fraction of a second."""
         now = time.monotonic()
@@ -105,9 +99,7 @@ class Supervisor:
                 self._running.labels(child.name).set(0)
                 self._write_state()
             elif now >= child.restart_at:
-                child.restarts += 1
-                self._restarts.labels(child.name).inc()
-                self._start(child)
+                self._restart(child)
 
     def restart_all(self, reason: str) -> None:
         """Stop every child and start it again at once (e.g. the broker they talk to restarted)."""
@@ -116,9 +108,7 @@ class Supervisor:
             if child.process is not None:
                 stop_child(child.process)
                 child.process = None
-            child.restarts += 1
-            self._restarts.labels(child.name).inc()
-            self._start(child)
+            self._restart(child)
 
     def stop_all(self) -> None:
         for child in reversed(self._children.values()):
@@ -127,6 +117,11 @@ class Supervisor:
                 child.process = None
                 self._running.labels(child.name).set(0)
         self._state_path.unlink(missing_ok=True)
+
+    def _restart(self, child: _Child) -> None:
+        child.restarts += 1
+        self._restarts.labels(child.name).inc()
+        self._start(child)
 
     def _start(self, child: _Child) -> None:
         child.process = start_child(child.argv, env=child.env, niceness=child.niceness)
@@ -139,14 +134,16 @@ class Supervisor:
 
     def _write_state(self) -> None:
         states = [
-            ComponentState(
-                name=c.name,
-                running=c.process is not None,
-                pid=c.process.pid if c.process else None,
-                restarts=c.restarts,
-                last_exit=c.last_exit,
-                since=c.since,
-            ).__dict__
+            asdict(
+                ComponentState(
+                    name=c.name,
+                    running=c.process is not None,
+                    pid=c.process.pid if c.process else None,
+                    restarts=c.restarts,
+                    last_exit=c.last_exit,
+                    since=c.since,
+                )
+            )
             for c in self._children.values()
         ]
         partial = self._state_path.with_suffix(".tmp")

@@ -50,8 +50,8 @@ from ingest.bridge.metrics import BridgeMetrics
 from ingest.bridge.outcomes import Outcome, OutcomeFollower
 from ingest.bridge.replies import LOST, AmqpSession
 from ingest.bridge.settings import BridgeSettings, safe_url
-from ingest.recorder import SubmissionRecorder
-from schemas.errors import ConfigError, DeliveryError, ServiceUnavailable
+from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
+from schemas.errors import ConfigError
 from schemas.events import ScoreEvent, SubmissionEvent
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
@@ -197,11 +197,9 @@ class Bridge:
         delay = self._settings.reconnect_min_s
         while True:
             try:
-                if self._recorder is not None:
-                    await asyncio.to_thread(self._recorder.record, [event])
-                await self._producer.send(self._kafka.topics.submissions, str(task.submission_id), event)
+                await write_submission(self._producer, self._kafka.topics.submissions, event, self._recorder)
                 return
-            except (DeliveryError, ServiceUnavailable, TimeoutError) as exc:
+            except WRITE_ERRORS as exc:
                 if self.stop.is_set() or waiting not in self._waiting.get(task.submission_id, ()):
                     return  # answered meanwhile, or left unacknowledged for redelivery
                 log.warning("task %s not written to the log (%s); retrying in %.1f s", task.task_id, exc, delay)

@@ -97,9 +97,10 @@ def create_app(
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(_: Request, exc: ServiceUnavailable) -> Response:
+        """Every 503: overloaded, or the broker or the database did not answer; the client retries."""
         log.warning("answered 503: %s", exc)
         return JSONResponse(
-            {"detail": f"{exc}; try again later"},
+            {"detail": str(exc)},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(settings.retry_after_s)},
         )

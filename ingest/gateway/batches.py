@@ -25,9 +25,8 @@ from ingest.bulk.lines import Line, LineSplitter
 from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.idempotency import batch_id_for, line_submission_id
 from ingest.gateway.settings import GatewaySettings
-from ingest.recorder import SubmissionRecorder
+from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
-from schemas.errors import DeliveryError, ServiceUnavailable
 from schemas.events import SubmissionEvent
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
@@ -150,12 +149,8 @@ class BatchIntake:
 
     async def _send(self, line: int, event: SubmissionEvent) -> tuple[int, str | None]:
         try:
-            if self.recorder is not None:
-                await run_in_threadpool(self.recorder.record, [event])
-            await self.producer.send(
-                self.topics.submissions, str(event.submission_id), event, timestamp=event.submitted_at
-            )
-        except (DeliveryError, ServiceUnavailable, TimeoutError) as exc:
+            await write_submission(self.producer, self.topics.submissions, event, self.recorder)
+        except WRITE_ERRORS as exc:
             return line, f"the event log did not accept it: {exc or 'timed out'}"
         return line, None
 

@@ -1,8 +1,8 @@
 """Request bodies are bounded before anything parses them: an ASGI middleware answers 413 at once
 when `Content-Length` is past the route's limit, and counts the bytes of a body sent without one
 (chunked), raising `BodyTooLarge` (an HTTPException: FastAPI answers it as the 413 it is) in the reader
-the moment the limit is passed. `POST /v1/batches` gets its own, larger limit; every other route the size of the
-longest text's JSON."""
+the moment the limit is passed. `POST /v1/batches` gets its own, larger limit; every other route the
+size of the longest text's JSON."""
 
 import json
 from collections.abc import Callable

@@ -2,7 +2,7 @@
 the log database when the broker is volatile: ingest/recorder.py), and optionally wait for its score.
 Shared by `/v1` and the legacy routes.
 
-Backpressure lives here too. A submission is refused with 503 and `Retry-After` (`unavailable`) while
+Backpressure lives here too. A submission is refused (`ServiceUnavailable`: a 503 with `Retry-After`, app.py) while
 the scorers' backlog is past `max_backlog` (ingest/backlog.py), when `max_sync_waits` requests already
 wait for their score, and when the broker does not take the event (the producer's local queue is bounded
 by `producer_queue`); nothing is written then, so a retry is always safe."""
@@ -14,15 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException, status
-from fastapi.concurrency import run_in_threadpool
 
 from ingest.backlog import BacklogMonitor
-from ingest.gateway.errors import unavailable
 from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
-from ingest.recorder import SubmissionRecorder
-from schemas.errors import DeliveryError, ServiceUnavailable
+from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
+from schemas.errors import ServiceUnavailable
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
@@ -54,10 +52,9 @@ class Submitter:
     def refuse_when_behind(self) -> None:
         """Raise the 503 when the scorers are further behind than `max_backlog`."""
         if self.backlog is not None and self.backlog.over:
-            raise unavailable(
-                self.settings,
+            raise ServiceUnavailable(
                 f"the scorers are {self.backlog.texts} texts behind (the bound is {self.backlog.limit}); "
-                "try again later",
+                "try again later"
             )
 
     async def submit(
@@ -82,10 +79,9 @@ class Submitter:
             )
         self.refuse_when_behind()
         if wait_s > 0 and self.waiting >= self.settings.max_sync_waits:
-            raise unavailable(
-                self.settings,
+            raise ServiceUnavailable(
                 f"{self.waiting} requests already wait for their score (the limit); try again later, "
-                "or submit without waiting and poll the text's href",
+                "or submit without waiting and poll the text's href"
             )
         event = SubmissionEvent(
             submission_id=submission_id or uuid.uuid4(),
@@ -99,11 +95,7 @@ class Submitter:
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         self.waiting += scored is not None
         try:
-            if self.recorder is not None:
-                await run_in_threadpool(self.recorder.record, [event])
-            await self.producer.send(
-                self.topics.submissions, str(event.submission_id), event, timestamp=event.submitted_at
-            )
+            await write_submission(self.producer, self.topics.submissions, event, self.recorder)
             self.metrics.submissions.labels(source).inc()
             log.info(
                 "accepted submission %s (source %s, %d chars)",
@@ -118,14 +110,14 @@ class Submitter:
                 return event, await asyncio.wait_for(asyncio.shield(scored), wait_s)
             except TimeoutError:
                 return event, None
-        except (DeliveryError, ServiceUnavailable, TimeoutError) as exc:
+        except WRITE_ERRORS as exc:
             log.warning(
                 "the log did not accept submission %s: %s",
                 event.submission_id,
                 exc,
                 extra={"submission_id": str(event.submission_id)},
             )
-            raise unavailable(self.settings, f"the event log did not accept the text: {exc}") from exc
+            raise ServiceUnavailable(f"the event log did not accept the text: {exc}") from exc
         finally:
             self.waiting -= scored is not None
             self.waiter.forget(event.submission_id)
