@@ -11,11 +11,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from schemas.errors import SchemaBehindError, ServiceUnavailable
+from schemas.secrets import plain
 from sink.settings import sqlalchemy_url
 
 __all__ = ["check_schema", "make_engine", "migrate", "ping", "reading"]
@@ -23,15 +25,15 @@ __all__ = ["check_schema", "make_engine", "migrate", "ping", "reading"]
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _alembic_config(url: str) -> Config:
+def _alembic_config(url: SecretStr | str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(plain(url)).replace("%", "%%"))
     return config
 
 
-def make_engine(url: str, pool_size: int = 5) -> Engine:
-    return create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True)
+def make_engine(url: SecretStr | str, pool_size: int = 5) -> Engine:
+    return create_engine(sqlalchemy_url(plain(url)), pool_size=pool_size, pool_pre_ping=True)
 
 
 @contextmanager
@@ -56,7 +58,7 @@ def ping(engine: Engine) -> None:
         raise ServiceUnavailable(f"PostgreSQL at {where} refused the connection; is it running?") from exc
 
 
-def migrate(url: str) -> None:
+def migrate(url: SecretStr | str) -> None:
     """Bring the schema to the head revision (idempotent)."""
     ping(make_engine(url, pool_size=1))
     command.upgrade(_alembic_config(url), "head")
@@ -64,7 +66,8 @@ def migrate(url: str) -> None:
 
 def check_schema(engine: Engine) -> None:
     ping(engine)
-    head = ScriptDirectory.from_config(_alembic_config(str(engine.url))).get_current_head()
+    scripts = ScriptDirectory.from_config(_alembic_config(engine.url.render_as_string(hide_password=False)))
+    head = scripts.get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     if current != head:

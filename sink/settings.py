@@ -1,7 +1,7 @@
 """Sink and database settings, from `VERITEXT_SINK_*` and `VERITEXT_DATABASE_*` variables
 (read by the composition root only)."""
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DatabaseSettings", "SinkSettings", "sqlalchemy_url"]
@@ -18,9 +18,13 @@ def sqlalchemy_url(url: str) -> str:
 class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_DATABASE_", frozen=True, extra="ignore")
 
-    url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    # a secret: it may hold the password; shown only through schemas.secrets.safe_url
+    url: SecretStr = SecretStr("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
-    _normalise = field_validator("url")(sqlalchemy_url)
+    @field_validator("url", mode="before")
+    @classmethod
+    def _normalise(cls, url: object) -> object:
+        return sqlalchemy_url(url) if isinstance(url, str) else url
 
 
 class SinkSettings(BaseSettings):

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def _admin(settings: KafkaSettings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.bootstrap, "logger": log})
+    return AdminClient({**settings.client_config(), "logger": log})
 
 
 def broker_reachable(settings: KafkaSettings, timeout_s: float = 2.0) -> bool:

@@ -43,7 +43,7 @@ class EventConsumer:
         self._config = {
             **defaults,
             **(extra or {}),
-            "bootstrap.servers": settings.bootstrap,
+            **settings.client_config(),
             "group.id": group_id,
             "enable.auto.commit": False,
             "logger": log,  # librdkafka's own messages go through logging (JSON lines), not raw to stderr

@@ -45,7 +45,7 @@ def partition_offsets(
 ) -> list[PartitionOffsets]:
     """Start and end offsets of every partition of `topics` (a missing topic has none)."""
     group = f"veritext-offsets-{uuid.uuid4().hex}"  # required by the client; never joined
-    consumer = Consumer({"bootstrap.servers": settings.bootstrap, "group.id": group, **_QUIET})
+    consumer = Consumer({**settings.client_config(), "group.id": group, **_QUIET})
     try:
         metadata = consumer.list_topics(timeout=timeout_s).topics
         offsets = []
@@ -66,7 +66,7 @@ def group_lag(
     """The lag of `group` on each partition in `offsets` (from `partition_offsets`)."""
     if not offsets:
         return []
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap, **_QUIET})
+    admin = AdminClient({**settings.client_config(), **_QUIET})
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(o.topic, o.partition) for o in offsets])
     try:
         answer = admin.list_consumer_group_offsets([request], request_timeout=timeout_s)[group].result(timeout_s)

@@ -55,7 +55,7 @@ def _config(settings: KafkaSettings, extra: Mapping[str, Any] | None) -> dict[st
         **_DURABLE_DEFAULTS,
         **(extra or {}),
         **_DURABILITY,
-        "bootstrap.servers": settings.bootstrap,
+        **settings.client_config(),
         "logger": log,  # librdkafka's own messages go through logging (JSON lines), not raw to stderr
     }
 

@@ -65,7 +65,7 @@ class ReplayPlan:
 def _consumer(settings: KafkaSettings, group_id: str | None) -> Consumer:
     return Consumer(
         {
-            "bootstrap.servers": settings.bootstrap,
+            **settings.client_config(),
             "group.id": group_id or f"veritext-replay-{uuid.uuid4().hex}",
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,

@@ -1,5 +1,14 @@
-"""Kafka settings, read from `VERITEXT_KAFKA_*` variables by the composition root only."""
+"""Kafka settings, read from `VERITEXT_KAFKA_*` variables by the composition root only.
 
+`client_config()` is what every client (producer, consumer, admin, lag reader, replay planner) connects
+with: the bootstrap servers and, for a real cluster, the security settings passed through to librdkafka
+(`security.protocol`, `sasl.mechanism`, `sasl.username`, `sasl.password`, `ssl.ca.location`).
+"""
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import Topics
@@ -21,6 +30,25 @@ class KafkaSettings(BaseSettings):
     # The broker forgets its topics when it stops (the embedded Tansu; `up` sets it): intakes then record
     # each submission in the log database before acknowledging it (ingest/recorder.py).
     volatile: bool = False
+    # A real cluster's security; unset: plaintext, as the embedded broker speaks.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = None
+
+    def client_config(self) -> dict[str, Any]:
+        """The connection part of every client's librdkafka configuration."""
+        config: dict[str, Any] = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol}
+        if self.sasl_mechanism is not None:
+            config["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username is not None:
+            config["sasl.username"] = self.sasl_username
+        if self.sasl_password is not None:
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location is not None:
+            config["ssl.ca.location"] = str(self.ssl_ca_location)
+        return config
 
     @property
     def topics(self) -> Topics:

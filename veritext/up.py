@@ -34,9 +34,10 @@ from contextlib import ExitStack
 
 from rich.console import Console
 
-from ingest.bridge.settings import BridgeSettings, safe_url
+from ingest.bridge.settings import BridgeSettings
 from ingest.gateway.settings import GatewaySettings
 from schemas.errors import ServiceUnavailable
+from schemas.secrets import plain, safe_url
 from scorer.settings import ScorerSettings
 from sink.db import migrate
 from sink.settings import DatabaseSettings
@@ -74,7 +75,7 @@ def run_up(settings: UpSettings, console: Console) -> int:
     with ExitStack() as services:
         postgres = broker = None
         if "url" in database.model_fields_set:
-            database_url = database.url
+            database_url = plain(database.url)
         else:
             postgres = EmbeddedPostgres(data_dir)
             database_url = postgres.start()
@@ -121,7 +122,7 @@ def run_up(settings: UpSettings, console: Console) -> int:
             f"{bridge_metrics}{up_metrics}  (`veritext status` sums it all up)\n"
             f"{bridge_line}"
             f"  kafka     {bootstrap}{'  (in memory: submissions go to the database first)' if broker else ''}\n"
-            f"  database  {database_url}\n"
+            f"  database  {safe_url(database_url)}\n"
             f"  data dir  {data_dir}\n"
             + (f"  re-enqueued {requeued} unscored submissions from the log\n" if requeued else "")
             + "Ctrl-C stops everything."

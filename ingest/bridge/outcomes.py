@@ -45,7 +45,7 @@ class OutcomeFollower:
         """Assign every partition of [scores] and [dead-letter] at its current end, then follow."""
         consumer = Consumer(
             {
-                "bootstrap.servers": self._kafka.bootstrap,
+                **self._kafka.client_config(),
                 "group.id": f"veritext-bridge-follower-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "fetch.wait.max.ms": 20,

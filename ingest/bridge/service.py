@@ -49,10 +49,11 @@ from ingest.bridge.messages import BridgeTask, ErrorReply, MalformedTask, ScoreR
 from ingest.bridge.metrics import BridgeMetrics
 from ingest.bridge.outcomes import Outcome, OutcomeFollower
 from ingest.bridge.replies import LOST, AmqpSession
-from ingest.bridge.settings import BridgeSettings, safe_url
+from ingest.bridge.settings import BridgeSettings
 from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
 from schemas.errors import ConfigError
 from schemas.events import ScoreEvent, SubmissionEvent
+from schemas.secrets import safe_url
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
 

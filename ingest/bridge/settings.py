@@ -6,17 +6,10 @@
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from yarl import URL
 
 from schemas.events import MAX_TEXT_CHARS
 
-__all__ = ["BridgeSettings", "safe_url"]
-
-
-def safe_url(url: SecretStr) -> str:
-    """The URL with its password masked, for logs and messages."""
-    parsed = URL(url.get_secret_value())
-    return str(parsed.with_password("***")) if parsed.password else str(parsed)
+__all__ = ["BridgeSettings"]
 
 
 class BridgeSettings(BaseSettings):

@@ -39,7 +39,7 @@ class ScoreWaiter:
         topic = self._kafka.topics.scores
         consumer = Consumer(
             {
-                "bootstrap.servers": self._kafka.bootstrap,
+                **self._kafka.client_config(),
                 "group.id": f"veritext-gateway-waiter-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "fetch.wait.max.ms": 20,
