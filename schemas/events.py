@@ -63,6 +63,7 @@ class SubmissionEvent(_Event):
         default=None, max_length=160, description="NAME@VERSION of the detector asked for; None: the default"
     )
     normalised: list[str] = Field(default=[], max_length=8, description="what the intake changed in the text")
+    tenant: str | None = Field(default=None, max_length=64, description="the API key (its name) that sent it")
     submitted_at: datetime = Field(default_factory=utcnow)
 
 

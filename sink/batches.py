@@ -26,10 +26,11 @@ class SqlBatchStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def open_batch(self, batch_id: UUID, name: str) -> None:
+    def open_batch(self, batch_id: UUID, name: str, tenant: str | None = None) -> None:
         """Idempotent: a batch sent again under its Idempotency-Key keeps its row."""
         with self._session() as session, session.begin():
-            session.execute(insert(Batch).values(id=batch_id, name=name[:2000]).on_conflict_do_nothing())
+            row = {"id": batch_id, "name": name[:2000], "tenant": tenant}
+            session.execute(insert(Batch).values(row).on_conflict_do_nothing())
 
     def record_progress(
         self, batch_id: UUID, *, submitted: int, rejected: int, duplicates: int, finished: bool
@@ -40,9 +41,12 @@ class SqlBatchStore:
         with self._session() as session, session.begin():
             session.execute(update(Batch).where(Batch.id == batch_id).values(**values))
 
-    def progress(self, batch_id: UUID) -> BatchProgress | None:
+    def progress(self, batch_id: UUID, tenant: str | None = None) -> BatchProgress | None:
+        """`tenant`: only a batch that tenant sent (None: any); another's reads as unknown."""
         with self._session() as session:
             batch = session.get(Batch, batch_id)
+            if tenant is not None and (batch is None or batch.tenant != tenant):
+                return None
             return self._progress(session, batch_id, batch)
 
     def recent(self, limit: int = 20) -> list[BatchProgress]:

@@ -3,8 +3,9 @@ detector version) score, one per failure, keyed by what it is about (stage, subm
 version). Scores carry no foreign key on purpose: the two topics are consumed independently, so a score
 may be stored before its submission.
 
-`batches` is the one table not built from the topics: the bulk ingest's own ledger (how many
-events each run wrote, and whether it finished), which turns counts into progress.
+Two tables are not built from the topics: `batches`, the bulk ingest's own ledger (how many events
+each run wrote, and whether it finished), which turns counts into progress; and `api_keys`, the
+gateway's keys (`veritext keys`), stored hashed.
 """
 
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Batch", "Failure", "Score", "Submission"]
+__all__ = ["ApiKey", "Base", "Batch", "Failure", "Score", "Submission"]
 
 
 class Base(DeclarativeBase):
@@ -35,6 +36,7 @@ class Submission(Base):
     correlation_id: Mapped[str | None] = mapped_column(String(256))
     detector: Mapped[str | None] = mapped_column(String(160))  # NAME@VERSION asked for; None: the default
     normalised: Mapped[list[str]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))  # what intake changed
+    tenant: Mapped[str | None] = mapped_column(String(64), index=True)  # the API key's name; None: no auth
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -79,3 +81,20 @@ class Batch(Base):
     duplicates: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tenant: Mapped[str | None] = mapped_column(String(64))  # the API key (its name) that sent it
+
+
+class ApiKey(Base):
+    """A gateway key: its public id and the sha256 of its secret (never the secret), what it may do and
+    how much. `revoked_at` set: refused from then on."""
+
+    __tablename__ = "api_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # the tenant
+    key_id: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSONB)
+    rate_limit: Mapped[str | None] = mapped_column(String(32))  # e.g. "60/minute"; None: no limit
+    quota_per_day: Mapped[int | None] = mapped_column(Integer)  # texts a day; None: no quota
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

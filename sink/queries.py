@@ -22,10 +22,11 @@ class SqlSubmissionStore:
     def ping(self) -> None:
         ping(self._engine)
 
-    def get(self, submission_id: UUID) -> SubmissionView | None:
+    def get(self, submission_id: UUID, tenant: str | None = None) -> SubmissionView | None:
+        """`tenant`: only a submission that tenant sent (None: any); another's reads as unknown."""
         with reading(self._engine) as session:
             submission = session.get(Submission, submission_id)
-            if submission is None:
+            if submission is None or (tenant is not None and submission.tenant != tenant):
                 return None
             scores = session.scalars(
                 select(Score).where(Score.submission_id == submission_id).order_by(Score.scored_at)

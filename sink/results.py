@@ -26,6 +26,7 @@ class ResultSelection:
     since: datetime | None = None
     until: datetime | None = None
     detector: str | None = None
+    tenant: str | None = None  # only what this API key (its name) sent
 
 
 def _detector(spec: str) -> ColumnElement[bool]:
@@ -67,6 +68,8 @@ def iter_results(engine: Engine, selection: ResultSelection, page: int = 5000) -
         query = query.where(Submission.submitted_at < selection.until)
     if selection.detector is not None:
         query = query.where(_detector(selection.detector))
+    if selection.tenant is not None:
+        query = query.where(Submission.tenant == selection.tenant)
     names = list(ResultRow.model_fields)
     with Session(engine) as session:
         for row in session.execute(query.execution_options(yield_per=page)):
@@ -86,9 +89,14 @@ def _resolve(session: Session, spec: str) -> tuple[str, str]:
 
 
 def compare_detectors(
-    engine: Engine, a: str, b: str, since: datetime | None = None, until: datetime | None = None
+    engine: Engine,
+    a: str,
+    b: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tenant: str | None = None,
 ) -> Comparison:
-    """How detector B's scores differ from detector A's on the texts both scored."""
+    """How detector B's scores differ from detector A's on the texts both scored (of one tenant's)."""
     first, second = aliased(Score), aliased(Score)
     shift = second.probability - first.probability
     with Session(engine) as session:
@@ -116,6 +124,8 @@ def compare_detectors(
             query = query.where(first.submitted_at >= since)
         if until is not None:
             query = query.where(first.submitted_at < until)
+        if tenant is not None:
+            query = query.join(Submission, Submission.id == first.submission_id).where(Submission.tenant == tenant)
         both, to_machine, to_human, mean, mean_abs, max_abs = session.execute(query).one()
     return Comparison(
         a=f"{name_a}@{version_a}",

@@ -70,6 +70,7 @@ def _events(engine: Engine, conditions: list[ColumnElement[bool]], page: int) ->
                 batch_id=row.batch_id,
                 correlation_id=row.correlation_id,
                 detector=row.detector,
+                tenant=row.tenant,
                 normalised=row.normalised,
                 submitted_at=row.submitted_at,
             )

@@ -29,6 +29,7 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
             "batch_id": e.batch_id,
             "correlation_id": e.correlation_id,
             "detector": e.detector,
+            "tenant": e.tenant,
             "normalised": e.normalised,
             "submitted_at": e.submitted_at,
         }

@@ -30,6 +30,7 @@ Since = Annotated[datetime | None, typer.Option(parser=parse_time, help=_SINCE_H
 Until = Annotated[
     datetime | None, typer.Option(parser=parse_time, help="before this submission time, ISO 8601 (no zone: UTC)")
 ]
+Tenant = Annotated[str | None, typer.Option(help="only the texts this API key (its name) sent")]
 
 
 def _run(action: Callable[[], int | None]) -> None:
@@ -96,9 +97,14 @@ def gateway(
 
         from ingest.backlog import BacklogMonitor
         from ingest.gateway import GatewaySettings, create_app
+        from ingest.gateway.auth import Access, Authenticator, check_auth_mode
+        from ingest.gateway.ratelimit import KeyLimiter
+        from ingest.gateway.settings import AuthSettings
+        from schemas.secrets import safe_url
         from scorer.settings import ScorerSettings
         from sink.batches import SqlBatchStore
         from sink.db import make_engine
+        from sink.keys import SqlKeyStore
         from sink.queries import SqlSubmissionStore
         from sink.recorder import recorder_for
         from sink.settings import DatabaseSettings
@@ -107,11 +113,20 @@ def gateway(
 
         overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
         settings = GatewaySettings(**overrides)
+        auth = AuthSettings()
+        mode = check_auth_mode(auth, settings.host)
         kafka = KafkaSettings()
         ensure_topics(kafka)
         engine = make_engine(DatabaseSettings().url, pool_size=10)
         store = SqlSubmissionStore(engine)
         store.ping()
+        access = None
+        if mode == "api-keys":
+            limiter = KeyLimiter(auth.limits_storage)
+            access = Access(
+                Authenticator(SqlKeyStore(engine), limiter, auth.key_cache_s), auth.legacy_open, auth.legacy_tenant
+            )
+            log.info("access control: API keys, rate limits counted in %s", safe_url(auth.limits_storage))
         uvicorn.run(
             create_app(
                 settings,
@@ -121,6 +136,7 @@ def gateway(
                 detectors=_detector_catalogue(),
                 recorder=recorder_for(kafka, engine),
                 backlog=BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog),
+                access=access,
             ),
             host=settings.host,
             port=settings.port,
@@ -558,12 +574,13 @@ def export(
     since: Since = None,
     until: Until = None,
     detector: Annotated[str | None, typer.Option(help="only this detector: NAME@VERSION, NAME or VERSION")] = None,
+    tenant: Tenant = None,
 ) -> None:
     """Export results (one row per text and detector version) to CSV, JSONL or Parquet."""
     from sink.results import ResultSelection
     from veritext.export import run_export
 
-    selection = ResultSelection(batch_id=batch, since=since, until=until, detector=detector)
+    selection = ResultSelection(batch_id=batch, since=since, until=until, detector=detector, tenant=tenant)
     _run(lambda: run_export(selection, fmt, output, console))
 
 
@@ -572,6 +589,7 @@ def compare(
     detector: Annotated[list[str], typer.Option(help="give it twice: A (the reference), then B")],
     since: Since = None,
     until: Until = None,
+    tenant: Tenant = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
     """Compare two detector versions on the texts both scored: label flips and probability shifts."""
@@ -586,7 +604,7 @@ def compare(
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)
         check_schema(engine)
-        comparison = compare_detectors(engine, detector[0], detector[1], since, until)
+        comparison = compare_detectors(engine, detector[0], detector[1], since, until, tenant)
         if as_json:
             typer.echo(comparison.model_dump_json(indent=2))
         else:
@@ -594,6 +612,42 @@ def compare(
         return 0
 
     _run(show)
+
+
+keys = typer.Typer(no_args_is_help=True, help="API keys of the gateway (VERITEXT_AUTH=api-keys).")
+app.add_typer(keys, name="keys")
+
+
+@keys.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="the key's name: the tenant its texts are recorded under")],
+    scopes: Annotated[str, typer.Option(help="comma-separated: submit, read, admin (reads every tenant)")] = (
+        "submit,read"
+    ),
+    rate_limit: Annotated[str | None, typer.Option(help="requests, e.g. 60/minute (default: no limit)")] = None,
+    quota: Annotated[str | None, typer.Option(help="texts a day, e.g. 1000/day (default: no quota)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the key and its settings as JSON")] = False,
+) -> None:
+    """Make a key and print it, once: only a digest of it is stored."""
+    from veritext.keys import create_key
+
+    _run(lambda: create_key(name, scopes, rate_limit, quota, as_json, console))
+
+
+@keys.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="one JSON object a key")] = False) -> None:
+    """The keys, live and revoked (never their secrets)."""
+    from veritext.keys import list_keys
+
+    _run(lambda: list_keys(as_json, out))
+
+
+@keys.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Option(help="the key's name")]) -> None:
+    """Refuse a key from now on (every gateway within a second)."""
+    from veritext.keys import revoke_key
+
+    _run(lambda: revoke_key(name, console))
 
 
 def main() -> None:

@@ -194,6 +194,7 @@ class Bridge:
             correlation_id=task.correlation_id,
             reply_to=task.reply_to,
             normalised=list(task.normalised),
+            tenant=self._settings.tenant,
         )
         delay = self._settings.reconnect_min_s
         while True:

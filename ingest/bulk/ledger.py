@@ -10,8 +10,8 @@ __all__ = ["BatchLedger", "HashIndex"]
 
 
 class BatchLedger(Protocol):
-    def open_batch(self, batch_id: UUID, name: str) -> None:
-        """Record that a batch started."""
+    def open_batch(self, batch_id: UUID, name: str, tenant: str | None = None) -> None:
+        """Record that a batch started (sent by `tenant`, the API key's name, when auth is on)."""
 
     def record_progress(
         self, batch_id: UUID, *, submitted: int, rejected: int, duplicates: int, finished: bool

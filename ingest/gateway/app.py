@@ -1,6 +1,7 @@
 """The gateway app factory: opens the producer, the score waiter and the backlog monitor for the app's
 lifetime, mounts the `/v1` (texts, batches), legacy and health routers and `/metrics`, bounds request
-bodies before they are read (ingest/gateway/limits.py), and turns every error into JSON with a reason."""
+bodies before they are read (ingest/gateway/limits.py), holds the access rules (ingest/gateway/auth.py),
+and turns every error into JSON with a reason."""
 
 import asyncio
 import json
@@ -15,11 +16,13 @@ from fastapi.responses import JSONResponse
 
 from ingest.backlog import BacklogMonitor
 from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
+from ingest.gateway.auth import Access
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.deps import BatchStore, SubmissionStore
 from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.limits import BodyLimit
 from ingest.gateway.metrics import GatewayMetrics, instrument
+from ingest.gateway.ratelimit import RateLimited
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
 from ingest.gateway.waiter import ScoreWaiter
@@ -42,10 +45,12 @@ def create_app(
     detectors: DetectorCatalogue | None = None,
     recorder: SubmissionRecorder | None = None,
     backlog: BacklogMonitor | None = None,
+    access: Access | None = None,
 ) -> FastAPI:
     """`recorder`: where submissions are recorded before they are acknowledged, when the broker is
     volatile (ingest/recorder.py); None: the topic alone is durable. `backlog`: the scorers' lag, which
-    new submissions are refused past (ingest/backlog.py); None: no bound."""
+    new submissions are refused past (ingest/backlog.py); None: no bound. `access`: who may call
+    (ingest/gateway/auth.py); None: anyone (VERITEXT_AUTH=none)."""
     metrics = metrics or GatewayMetrics()
 
     @asynccontextmanager
@@ -79,6 +84,7 @@ def create_app(
     app.state.batches = batches
     app.state.detectors = detectors or DetectorCatalogue()
     app.state.recorder = recorder
+    app.state.access = access or Access()
     app.include_router(routes_v1.router)
     app.include_router(routes_batches.router)
     app.include_router(routes_legacy.router)
@@ -103,6 +109,14 @@ def create_app(
             {"detail": str(exc)},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(settings.retry_after_s)},
+        )
+
+    @app.exception_handler(RateLimited)
+    async def _limited(_: Request, exc: RateLimited) -> Response:
+        return JSONResponse(
+            {"detail": str(exc)},
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.retry_after_s)},
         )
 
     @app.exception_handler(SyncTimeout)

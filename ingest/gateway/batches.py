@@ -22,8 +22,10 @@ from pydantic import ValidationError
 
 from ingest.bulk.ledger import BatchLedger
 from ingest.bulk.lines import Line, LineSplitter
+from ingest.gateway.auth import Caller
 from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.idempotency import batch_id_for, line_submission_id
+from ingest.gateway.ratelimit import RateLimited
 from ingest.gateway.settings import GatewaySettings
 from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
@@ -49,7 +51,9 @@ def _reason(exc: ValidationError) -> str:
 class _Intake:
     batch_id: uuid.UUID
     ledger: BatchLedger
+    caller: Caller
     keyed: bool = False
+    out_of_quota: str | None = None  # why the lines from here on are rejected
     opened: bool = False
     accepted: int = 0
     rejected: int = 0
@@ -71,11 +75,17 @@ class BatchIntake:
     recorder: SubmissionRecorder | None = None  # set when the broker is volatile
 
     async def ingest(
-        self, chunks: AsyncIterator[bytes], ledger: BatchLedger, idempotency_key: str | None = None
+        self, chunks: AsyncIterator[bytes], ledger: BatchLedger, caller: Caller, idempotency_key: str | None = None
     ) -> BatchAccepted | None:
         """Read the body; None when it held no lines at all. With a key, the batch and its lines keep
-        their ids when the same body is sent again (idempotency.py)."""
-        intake = _Intake(batch_id=batch_id_for(idempotency_key), ledger=ledger, keyed=idempotency_key is not None)
+        their ids when the same body is sent again (idempotency.py). Each line counts against the caller's
+        quota; the lines past it are rejected with the reason."""
+        intake = _Intake(
+            batch_id=batch_id_for(idempotency_key, caller.tenant),
+            ledger=ledger,
+            caller=caller,
+            keyed=idempotency_key is not None,
+        )
         splitter = LineSplitter(self.settings.max_text_chars * 6 + 65_536)  # JSON may escape a char as \uXXXX
         try:
             async for chunk in chunks:
@@ -109,7 +119,7 @@ class BatchIntake:
         if line.data is not None and not line.data.strip():
             return
         if not intake.opened:
-            await run_in_threadpool(intake.ledger.open_batch, intake.batch_id, BATCH_NAME)
+            await run_in_threadpool(intake.ledger.open_batch, intake.batch_id, BATCH_NAME, intake.caller.tenant)
             intake.opened = True
         if line.data is None:
             intake.reject(line.number, "the line is too long")
@@ -132,6 +142,14 @@ class BatchIntake:
         except HTTPException as exc:
             intake.reject(line.number, f"detector: {exc.detail}")
             return
+        if intake.out_of_quota is None:
+            try:
+                await intake.caller.use_quota(1)
+            except RateLimited as exc:
+                intake.out_of_quota = str(exc)
+        if intake.out_of_quota is not None:
+            intake.reject(line.number, intake.out_of_quota)
+            return
         event = SubmissionEvent(
             submission_id=line_submission_id(intake.batch_id, line.number, intake.keyed),
             text=body.text,
@@ -141,6 +159,7 @@ class BatchIntake:
             batch_id=intake.batch_id,
             detector=detector,
             normalised=list(body.normalised),
+            tenant=intake.caller.tenant,
         )
         intake.pending.add(asyncio.create_task(self._send(line.number, event)))
         if len(intake.pending) >= self.settings.batch_max_in_flight:

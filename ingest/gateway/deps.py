@@ -1,5 +1,5 @@
 """Named dependencies of the routes: the submitter (producer + score waiter), the bulk intake,
-the log reader and the batch store."""
+the log reader, the batch store, and the caller a route needs (reading, submitting, legacy)."""
 
 from typing import Annotated, Protocol
 from uuid import UUID
@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from ingest.bulk.ledger import BatchLedger
+from ingest.gateway.auth import Caller, require
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.submit import Submitter
@@ -17,9 +18,12 @@ __all__ = [
     "BatchStoreDep",
     "DetectorsDep",
     "IntakeDep",
+    "LegacyCaller",
+    "ReadingCaller",
     "StoreDep",
     "SubmissionStore",
     "SubmitterDep",
+    "SubmittingCaller",
 ]
 
 
@@ -28,13 +32,13 @@ class SubmissionStore(Protocol):
 
     def ping(self) -> None: ...
 
-    def get(self, submission_id: UUID) -> SubmissionView | None: ...
+    def get(self, submission_id: UUID, tenant: str | None = None) -> SubmissionView | None: ...
 
 
 class BatchStore(BatchLedger, Protocol):
     """The batch ledger plus progress reads; the composition root supplies the PostgreSQL one."""
 
-    def progress(self, batch_id: UUID) -> BatchProgress | None: ...
+    def progress(self, batch_id: UUID, tenant: str | None = None) -> BatchProgress | None: ...
 
 
 def _submitter(request: Request) -> Submitter:
@@ -62,3 +66,7 @@ IntakeDep = Annotated[BatchIntake, Depends(_intake)]
 StoreDep = Annotated[SubmissionStore, Depends(_store)]
 BatchStoreDep = Annotated[BatchStore, Depends(_batches)]
 DetectorsDep = Annotated[DetectorCatalogue, Depends(_detectors)]
+# Who calls (ingest/gateway/auth.py): a route takes the one of the scope it needs.
+ReadingCaller = Annotated[Caller, Depends(require("read"))]
+SubmittingCaller = Annotated[Caller, Depends(require("submit"))]
+LegacyCaller = Annotated[Caller, Depends(require("submit", legacy=True))]

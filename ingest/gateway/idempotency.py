@@ -6,7 +6,8 @@ id a uuid5 of the key and each line's submission id a uuid5 of the batch id and 
 retried request therefore writes events with the same ids, which every consumer already treats as
 one (the sink's writes are idempotent on the submission id; a score is kept once per detector
 version), and the answer names the same submission or batch. No state to keep, nothing to expire,
-and it holds across gateway replicas and restarts. A key is 1 to 200 printable ASCII characters;
+and it holds across gateway replicas and restarts. With API keys, a key is the tenant's own: the same
+Idempotency-Key from two tenants names two submissions. A key is 1 to 200 printable ASCII characters;
 reusing one for a different text answers 422 once the log holds the first (README, "Retries").
 """
 
@@ -33,13 +34,19 @@ def _checked(key: str) -> str:
     return key
 
 
-def submission_id_for(key: str | None) -> UUID:
+def submission_id_for(key: str | None, tenant: str | None = None) -> UUID:
     """The id of the submission a `POST /v1/texts` with this key makes (a fresh one without a key)."""
-    return uuid.uuid4() if key is None else uuid.uuid5(_NAMESPACE, f"text:{_checked(key)}")
+    return uuid.uuid4() if key is None else uuid.uuid5(_NAMESPACE, f"text:{_scoped(key, tenant)}")
 
 
-def batch_id_for(key: str | None) -> UUID:
-    return uuid.uuid4() if key is None else uuid.uuid5(_NAMESPACE, f"batch:{_checked(key)}")
+def batch_id_for(key: str | None, tenant: str | None = None) -> UUID:
+    return uuid.uuid4() if key is None else uuid.uuid5(_NAMESPACE, f"batch:{_scoped(key, tenant)}")
+
+
+def _scoped(key: str, tenant: str | None) -> str:
+    """Each tenant's keys are its own: two tenants sending the same key get different ids. A tenant's name
+    holds no colon (schemas/keys.py), so the two parts cannot be confused."""
+    return _checked(key) if tenant is None else f"{tenant}:{_checked(key)}"
 
 
 def line_submission_id(batch_id: UUID, line: int, keyed: bool) -> UUID:

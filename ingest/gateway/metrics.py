@@ -4,8 +4,10 @@ The same middleware writes the access log: one line per request with its route, 
 duration, and the `submission_id` when the route names one (uvicorn's own access log is off).
 
 Requests are labelled with the route's path template (`/v1/texts/{submission_id}`), never the raw
-path, so ids do not explode the series; a path no route matches is `unmatched`. The middleware is
-plain ASGI, so a streamed request body passes through untouched.
+path, so ids do not explode the series; a path no route matches is `unmatched`. With API keys, requests
+are also counted per key name (`veritext_gateway_key_requests`; `-` for no key; past `MAX_KEY_LABELS`
+names, `other`), and the access log names the key, never the key itself. The middleware is plain ASGI,
+so a streamed request body passes through untouched.
 """
 
 import logging
@@ -18,10 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stream.metrics import new_registry
 
-__all__ = ["GatewayMetrics", "instrument"]
+__all__ = ["MAX_KEY_LABELS", "GatewayMetrics", "instrument"]
 
 log = logging.getLogger(__name__)
 
+MAX_KEY_LABELS = 200  # key names given their own series; the rest share `other`
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -38,12 +41,28 @@ class GatewayMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.key_requests = Counter(
+            "veritext_gateway_key_requests",
+            "HTTP requests answered, by API key name",
+            ["key", "status"],
+            registry=self.registry,
+        )
+        self._key_labels: set[str] = set()
         self.submissions = Counter(
             "veritext_submissions_produced",
             "submission events durably written to the log",
             ["source"],
             registry=self.registry,
         )
+
+    def count_key(self, name: str | None, status: int) -> None:
+        label = name or "-"
+        if name is not None and name not in self._key_labels:
+            if len(self._key_labels) < MAX_KEY_LABELS:
+                self._key_labels.add(name)
+            else:
+                label = "other"
+        self.key_requests.labels(label, str(status)).inc()
 
 
 class _Instrumented:
@@ -72,10 +91,12 @@ class _Instrumented:
             method = scope["method"]
             self._metrics.requests.labels(method, route, str(status)).inc()
             self._metrics.latency.labels(method, route).observe(seconds)
-            _log_request(scope, route, status, seconds)
+            key = scope.get("state", {}).get("key_name")  # set by ingest/gateway/auth.py
+            self._metrics.count_key(key, status)
+            _log_request(scope, route, status, seconds, key)
 
 
-def _log_request(scope: Scope, route: str, status: int, seconds: float) -> None:
+def _log_request(scope: Scope, route: str, status: int, seconds: float, key: str | None) -> None:
     query = scope.get("query_string", b"").decode("latin-1")
     target = scope["path"] + (f"?{query}" if query else "")
     about = scope.get("path_params", {}).get("submission_id")
@@ -92,6 +113,7 @@ def _log_request(scope: Scope, route: str, status: int, seconds: float) -> None:
             "duration_ms": round(seconds * 1000, 3),
             "client": f"{client[0]}:{client[1]}" if client else None,
             **({"submission_id": about} if about else {}),
+            **({"key": key} if key else {}),
         },
     )
 

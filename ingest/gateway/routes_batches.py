@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 
-from ingest.gateway.deps import BatchStoreDep, IntakeDep, SubmitterDep
+from ingest.gateway.deps import BatchStoreDep, IntakeDep, ReadingCaller, SubmitterDep, SubmittingCaller
 from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.gateway.idempotency import IDEMPOTENCY_HEADER
 from schemas.api import BatchAccepted, BatchProgress
@@ -38,6 +38,7 @@ _BODY_DOC = {
 )
 async def submit_batch(
     request: Request,
+    caller: SubmittingCaller,
     intake: IntakeDep,
     batches: BatchStoreDep,
     submitter: SubmitterDep,
@@ -52,7 +53,7 @@ async def submit_batch(
             f"send NDJSON (content-type {NDJSON_TYPES[0]}), one JSON object per line; got {content_type or 'none'}",
         )
     submitter.refuse_when_behind()
-    accepted = await intake.ingest(request.stream(), batches, idempotency_key)
+    accepted = await intake.ingest(request.stream(), batches, caller, idempotency_key)
     if accepted is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "the body holds no lines; send one JSON object a line"
@@ -61,8 +62,9 @@ async def submit_batch(
 
 
 @router.get("/batches/{batch_id}", response_model=BatchProgress, name="read_batch")
-def read_batch(batch_id: UUID, batches: BatchStoreDep) -> BatchProgress:
-    progress = batches.progress(batch_id)
+def read_batch(batch_id: UUID, caller: ReadingCaller, batches: BatchStoreDep) -> BatchProgress:
+    """Another tenant's batch answers 404, as one that does not exist."""
+    progress = batches.progress(batch_id, caller.reads_as)
     if progress is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no batch {batch_id}")
     return progress

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ingest.gateway.deps import DetectorsDep, StoreDep, SubmitterDep
+from ingest.gateway.deps import DetectorsDep, ReadingCaller, StoreDep, SubmitterDep, SubmittingCaller
 from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.gateway.idempotency import IDEMPOTENCY_HEADER, submission_id_for
 from schemas.api import DetectorList, ScoreView, SubmissionAccepted, SubmissionView, SubmitRequest
@@ -27,6 +27,7 @@ router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
 async def submit_text(
     body: SubmitRequest,
     request: Request,
+    caller: SubmittingCaller,
     submitter: SubmitterDep,
     detectors: DetectorsDep,
     store: StoreDep,
@@ -35,7 +36,7 @@ async def submit_text(
         str | None, Header(alias=IDEMPOTENCY_HEADER, description="retries with the same key get the same submission")
     ] = None,
 ) -> SubmissionAccepted | JSONResponse:
-    submission_id = submission_id_for(idempotency_key)
+    submission_id = submission_id_for(idempotency_key, caller.tenant)
     if idempotency_key is not None:
         earlier = await run_in_threadpool(store.get, submission_id)
         if earlier is not None and earlier.content_hash != content_hash(body.text):
@@ -43,9 +44,11 @@ async def submit_text(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"{IDEMPOTENCY_HEADER} {idempotency_key!r} was used for another text ({earlier.submission_id})",
             )
+    await caller.use_quota(1)
     event, score = await submitter.submit(
         body.text,
         source="http",
+        tenant=caller.tenant,
         lang=body.lang,
         external_id=body.external_id,
         detector=detectors.resolve(body.detector),
@@ -72,14 +75,15 @@ async def submit_text(
 
 
 @router.get("/detectors", response_model=DetectorList)
-def list_detectors(detectors: DetectorsDep) -> DetectorList:
+def list_detectors(_: ReadingCaller, detectors: DetectorsDep) -> DetectorList:
     """The detector versions the scorers run, the default first, each with its evaluation report."""
     return DetectorList(data=list(detectors.views), count=len(detectors.views))
 
 
 @router.get("/texts/{submission_id}", response_model=SubmissionView, name="read_text")
-def read_text(submission_id: UUID, store: StoreDep) -> SubmissionView:
-    view = store.get(submission_id)
+def read_text(submission_id: UUID, caller: ReadingCaller, store: StoreDep) -> SubmissionView:
+    """Another tenant's submission answers 404, as one that does not exist."""
+    view = store.get(submission_id, caller.reads_as)
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no submission {submission_id}")
     return view

@@ -1,11 +1,15 @@
-"""Gateway settings, from `VERITEXT_GATEWAY_*` variables (read by the composition root only)."""
+"""Gateway settings, from `VERITEXT_GATEWAY_*` and `VERITEXT_AUTH*` variables (read by the composition
+root only)."""
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.events import MAX_TEXT_CHARS
+from schemas.keys import KEY_NAME
 
-__all__ = ["GatewaySettings"]
+__all__ = ["AuthSettings", "GatewaySettings"]
 
 
 class GatewaySettings(BaseSettings):
@@ -29,3 +33,22 @@ class GatewaySettings(BaseSettings):
     def max_body_bytes(self) -> int:
         """The body of one text request: the longest text, each character escaped as \\uXXXX, and room."""
         return self.max_text_chars * 6 + 65_536
+
+
+class AuthSettings(BaseSettings):
+    """`VERITEXT_AUTH` (the mode) and `VERITEXT_AUTH_*`: who may use the gateway (ingest/gateway/auth.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="VERITEXT_AUTH_", frozen=True, extra="ignore")
+
+    mode: Literal["none", "api-keys"] | None = Field(
+        default=None,
+        validation_alias="VERITEXT_AUTH",
+        description="unset: none on a loopback address, refused on any other",
+    )
+    legacy_open: bool = Field(default=False, description="/predict and /predictions/predict answer without a key")
+    legacy_tenant: str = Field(default="legacy", pattern=KEY_NAME, description="whom open legacy requests count as")
+    limits_storage: SecretStr = Field(
+        default=SecretStr("memory://"),
+        description="where rate-limit and quota counters live: memory:// (one process) or redis://host:port/db",
+    )
+    key_cache_s: float = Field(default=0.5, gt=0, le=1.0, description="how long a looked-up key is trusted")

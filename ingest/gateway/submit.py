@@ -62,6 +62,7 @@ class Submitter:
         text: str,
         *,
         source: Source,
+        tenant: str | None = None,
         lang: str | None = None,
         external_id: str | None = None,
         detector: str | None = None,
@@ -91,6 +92,7 @@ class Submitter:
             source=source,
             detector=detector,
             normalised=list(normalised),
+            tenant=tenant,
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         self.waiting += scored is not None
@@ -123,11 +125,11 @@ class Submitter:
             self.waiter.forget(event.submission_id)
 
     async def submit_and_wait(
-        self, text: str, *, source: Source, normalised: Sequence[str] = ()
+        self, text: str, *, source: Source, tenant: str | None = None, normalised: Sequence[str] = ()
     ) -> tuple[SubmissionEvent, ScoreEvent]:
         """For the synchronous contracts: raises `SyncTimeout` when the score is late."""
         event, score = await self.submit(
-            text, source=source, normalised=normalised, wait_s=self.settings.sync_timeout_s
+            text, source=source, tenant=tenant, normalised=normalised, wait_s=self.settings.sync_timeout_s
         )
         if score is None:
             raise SyncTimeout(event.submission_id)

@@ -123,7 +123,7 @@ def test_ports_agree_between_nginx_compose_the_gateway_settings_and_the_health_c
 
     parsed = crossplane.parse(str(ROOT / "deploy/nginx/nginx.conf"), check_ctx=True, check_args=True)
     assert parsed["status"] == "ok", parsed["errors"]
-    directives = _flatten(parsed["config"][0]["parsed"])
+    directives = [d for config in parsed["config"] for d in _flatten(config["parsed"])]  # with the includes
     upstream_servers = [d["args"][0] for d in directives if d["directive"] == "server" and d["args"]]
     assert upstream_servers == [f"gateway:{port}"]
     listen = [int(d["args"][0]) for d in directives if d["directive"] == "listen"]
@@ -132,7 +132,7 @@ def test_ports_agree_between_nginx_compose_the_gateway_settings_and_the_health_c
     assert _port_in(services["nginx"]["healthcheck"]["test"]) in listen
     passes = [d["args"][0] for d in directives if d["directive"] == "proxy_pass"]
     upstreams = [d["args"][0] for d in directives if d["directive"] == "upstream"]
-    assert passes == [f"http://{u}" for u in upstreams]
+    assert set(passes) == {f"http://{u}" for u in upstreams}
 
     for worker, setting in WORKER_METRICS_PORTS.items():
         metrics = int(_environment(services[worker])[setting])
@@ -195,3 +195,45 @@ def test_grafana_dashboard_uses_only_metrics_the_components_expose(compose):
     mounts = {v.split(":")[1]: v.split(":")[0] for v in _services(compose)["grafana"]["volumes"]}
     [entry] = provider["providers"]
     assert (ROOT / mounts[entry["options"]["path"]] / "veritext.json").exists()
+
+
+def test_no_default_password_and_only_the_entry_points_listen_on_every_interface(compose):
+    services = _services(compose)
+    for name, service in services.items():
+        for variable, value in _environment(service).items():
+            if re.search(r"PASS(WORD)?$", variable):
+                assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", value), f"{name} sets {variable} to a default"
+            for password in re.findall(r"://[^:/@]+:([^@]+)@", value):
+                assert password.startswith("${") and ":?" in password, f"{name}: {variable} holds a password"
+        for published in service.get("ports", []):
+            public = not str(published).startswith("127.0.0.1:")
+            assert not public or (name, str(published)) in {("nginx", "8080:80"), ("rabbitmq", "5672:5672")}, (
+                f"{name} publishes {published} on every interface"
+            )
+    gateway = _environment(services["gateway"])
+    assert gateway["VERITEXT_AUTH"] == "api-keys"
+    assert gateway["VERITEXT_AUTH_LIMITS_STORAGE"].startswith("redis://redis:")
+    assert "redis" in services["gateway"]["depends_on"]
+
+
+def test_nginx_bounds_bodies_per_route_and_has_a_tls_server_ready_for_a_certificate():
+    parsed = crossplane.parse(str(ROOT / "deploy/nginx/nginx.conf"), check_ctx=True, check_args=True)
+    locations = next(c for c in parsed["config"] if c["file"].endswith("locations.conf"))["parsed"]
+    assert ["1m"] in [d["args"] for d in locations if d["directive"] == "client_max_body_size"]
+    batches = next(d for d in locations if d["directive"] == "location" and d["args"] == ["=", "/v1/batches"])
+    assert {"directive": "client_max_body_size", "line": batches["block"][0]["line"], "args": ["256m"]} in batches[
+        "block"
+    ]
+
+    tls = crossplane.parse(str(ROOT / "deploy/nginx/tls-server.conf"), check_ctx=False, check_args=True)
+    assert tls["status"] == "ok", tls["errors"]
+    server = _flatten(tls["config"][0]["parsed"])
+    directives = {d["directive"]: d["args"] for d in server}
+    assert directives["listen"] == ["443", "ssl"]
+    assert directives["ssl_certificate"] == ["/etc/nginx/certs/tls.crt"]
+    assert directives["include"] == ["locations.conf"]
+    override = yaml.safe_load((ROOT / "docker-compose.tls.yml").read_text())["services"]["nginx"]
+    assert "8443:443" in override["ports"]
+    mounts = dict(v.rsplit(":", 1)[0].split(":", 1) for v in override["volumes"])
+    assert mounts["./deploy/nginx/tls-server.conf"] == "/etc/nginx/tls/server.conf"  # nginx.conf includes tls/*.conf
+    assert all((ROOT / source).exists() for source in mounts)

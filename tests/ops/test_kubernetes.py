@@ -177,3 +177,12 @@ def test_the_ingress_routes_the_api_to_the_gateway_service_and_not_its_metrics(m
         assert backend["port"]["name"] in {p["name"] for p in services[backend["name"]]["spec"]["ports"]}
     routed = {p["path"] for p in paths}
     assert {"/v1", "/predict", "/predictions/predict"} <= routed and "/metrics" not in routed and "/" not in routed
+
+
+def test_the_gateway_needs_api_keys_and_the_ingress_serves_tls_for_its_hosts(manifests):
+    [settings] = _of_kind(manifests, "ConfigMap").values()
+    assert settings["data"]["VERITEXT_AUTH"] == "api-keys"
+    [ingress] = _of_kind(manifests, "Ingress").values()
+    hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
+    assert ingress["spec"]["tls"] and all(t["secretName"] for t in ingress["spec"]["tls"])
+    assert hosts <= {h for t in ingress["spec"]["tls"] for h in t["hosts"]}

@@ -4,12 +4,7 @@ one JSON object per line when its output is not a terminal, and one submission c
 by its id through the logs of all three."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -17,31 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stream.embedded_broker import free_port
 from stream.settings import KafkaSettings
+from tests.components import answers, component, component_env
 from tests.helpers import wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextmanager
-def _component(name: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "veritext", name], cwd=ROOT, env=env, stdout=out, stderr=out)
-    try:
-        yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _metric(url: str, name: str, labels: dict[str, str]) -> float | None:
@@ -67,30 +39,25 @@ def test_components_serve_metrics_and_one_text_is_followed_through_their_json_lo
     kafka: KafkaSettings, database_url: str, tmp_path: Path
 ) -> None:
     ports = {name: free_port() for name in ("gateway", "scorer", "sink")}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERITEXT_")} | {
-        "VERITEXT_KAFKA_BOOTSTRAP": kafka.bootstrap,
-        "VERITEXT_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
-        "VERITEXT_KAFKA_PARTITIONS": str(kafka.partitions),
-        "VERITEXT_DATABASE_URL": database_url,
-        "VERITEXT_GATEWAY_PORT": str(ports["gateway"]),
-        "VERITEXT_SCORER_DETECTOR": "tests.doubles:fixed",
-        "VERITEXT_SCORER_GROUP_ID": f"{kafka.topic_prefix}-scorer",
-        "VERITEXT_SCORER_METRICS_PORT": str(ports["scorer"]),
-        "VERITEXT_SINK_GROUP_ID": f"{kafka.topic_prefix}-sink",
-        "VERITEXT_SINK_METRICS_PORT": str(ports["sink"]),
-    }
+    env = component_env(
+        kafka,
+        database_url,
+        VERITEXT_GATEWAY_PORT=str(ports["gateway"]),
+        VERITEXT_SCORER_METRICS_PORT=str(ports["scorer"]),
+        VERITEXT_SINK_METRICS_PORT=str(ports["sink"]),
+    )
     base = f"http://127.0.0.1:{ports['gateway']}"
     metrics = {name: f"http://127.0.0.1:{port}/metrics" for name, port in ports.items()}
     logs = {name: tmp_path / f"{name}.log" for name in ports}
 
     with ExitStack() as stack:
-        processes = {name: stack.enter_context(_component(name, env, logs[name])) for name in ports}
+        processes = {name: stack.enter_context(component(name, env, logs[name])) for name in ports}
 
         def up() -> bool:
             dead = [n for n, p in processes.items() if p.poll() is not None]
             assert not dead, f"{dead} exited: " + " ".join(logs[n].read_text()[-2000:] for n in dead)
-            return _answers(f"{base}/readyz") and all(
-                _answers(f"http://127.0.0.1:{ports[n]}/healthz") for n in ("scorer", "sink")
+            return answers(f"{base}/readyz") and all(
+                answers(f"http://127.0.0.1:{ports[n]}/healthz") for n in ("scorer", "sink")
             )
 
         wait_until(up, timeout_s=90, interval_s=0.5, what="gateway ready, scorer and sink answering /healthz")

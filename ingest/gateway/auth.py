@@ -1,0 +1,165 @@
+"""Who is calling: the gateway's access control (README, "Access control").
+
+`VERITEXT_AUTH=api-keys`: every `/v1` and legacy request names a key, as `X-API-Key: KEY` or
+`Authorization: Bearer KEY`. No key or an unknown, malformed or revoked one → 401; a key without the
+route's scope → 403; past the key's rate limit or quota → 429 (ingest/gateway/ratelimit.py). The key's
+name is the caller's tenant: its submissions carry it, and it reads only its own (`admin` reads all).
+`/predict` and `/predictions/predict` answer without a key when `VERITEXT_AUTH_LEGACY_OPEN` is set, as
+the legacy tenant.
+
+`VERITEXT_AUTH=none`: nobody is asked, nothing is attributed, everything is readable; allowed without
+saying so only on a loopback address (`check_auth_mode`).
+
+A looked-up key is trusted for `key_cache_s` (at most a second): a revoked key is refused by every
+gateway process within that time; a key not found is looked up again on the next request.
+"""
+
+import ipaddress
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from ingest.gateway.ratelimit import KeyLimiter
+from ingest.gateway.settings import AuthSettings
+from schemas.errors import ConfigError
+from schemas.keys import Scope, StoredKey, parse_key, secret_matches
+
+__all__ = ["Access", "Authenticator", "Caller", "KeyLookup", "check_auth_mode", "require"]
+
+log = logging.getLogger(__name__)
+
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="a key from `veritext keys create`")
+_bearer = HTTPBearer(auto_error=False, description="the same key as a bearer token")
+
+
+class KeyLookup(Protocol):
+    def find(self, key_id: str) -> StoredKey | None: ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request is from. `key` None: auth is off, or an open legacy request (no limits apply)."""
+
+    tenant: str | None
+    key: StoredKey | None = None
+    limiter: KeyLimiter | None = None
+
+    @property
+    def reads_as(self) -> str | None:
+        """The tenant whose records this caller may read; None: every tenant's."""
+        return None if self.key is not None and "admin" in self.key.scopes else self.tenant
+
+    async def use_quota(self, texts: int = 1) -> None:
+        """Count texts about to be submitted against the key's quota; 429 when it is used up."""
+        if self.key is not None and self.limiter is not None:
+            await self.limiter.check_quota(self.key, texts)
+
+    async def charge_quota(self, texts: int) -> None:
+        """Count texts already accepted (a batch's lines), refusing nothing."""
+        if self.key is not None and self.limiter is not None:
+            await self.limiter.charge_quota(self.key, texts)
+
+
+def check_auth_mode(settings: AuthSettings, host: str) -> str:
+    """The mode the gateway runs in; refuses `none` left implicit on an address others can reach."""
+    if settings.mode is not None:
+        if settings.mode == "none" and not _loopback(host):
+            log.warning("VERITEXT_AUTH=none on %s: anyone who reaches the gateway can submit and read", host)
+        return settings.mode
+    if _loopback(host):
+        return "none"
+    raise ConfigError(
+        f"the gateway would listen on {host}, which is not a loopback address, with no access control: anyone "
+        "who reaches it could submit texts and read every one. Set VERITEXT_AUTH=api-keys and create keys with "
+        "`veritext keys create`, or set VERITEXT_AUTH=none to run it open on purpose"
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Authenticator:
+    def __init__(self, keys: KeyLookup, limiter: KeyLimiter, cache_s: float) -> None:
+        self._keys = keys
+        self.limiter = limiter
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, StoredKey]] = {}  # key id -> (when looked up, the key)
+
+    async def authenticate(self, presented: str | None) -> StoredKey:
+        """The live key `presented` names; HTTPException 401 for anything else."""
+        if not presented:
+            raise _unauthorised("no API key: send it as X-API-Key: KEY or Authorization: Bearer KEY")
+        parsed = parse_key(presented)
+        if parsed is None:
+            raise _unauthorised("not a veritext API key (they read vtk_<id>_<secret>)")
+        key_id, secret = parsed
+        key = await self._lookup(key_id)
+        if key is None or not secret_matches(secret, key.secret_sha256):
+            raise _unauthorised("unknown API key")
+        if key.revoked_at is not None:
+            raise _unauthorised(f"the API key {key.name!r} was revoked")
+        return key
+
+    async def _lookup(self, key_id: str) -> StoredKey | None:
+        cached = self._cache.get(key_id)
+        if cached is not None and time.monotonic() - cached[0] < self._cache_s:
+            return cached[1]
+        key = await run_in_threadpool(self._keys.find, key_id)
+        if key is None:
+            self._cache.pop(key_id, None)
+        else:
+            self._cache[key_id] = (time.monotonic(), key)
+        return key
+
+
+@dataclass(frozen=True)
+class Access:
+    """The gateway's access rules. `authenticator` None: VERITEXT_AUTH=none."""
+
+    authenticator: Authenticator | None = None
+    legacy_open: bool = False
+    legacy_tenant: str = "legacy"
+
+
+def _unauthorised(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+def require(scope: Scope, *, legacy: bool = False) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    """The dependency of a route that needs `scope`: the caller, once authenticated, allowed and counted."""
+
+    async def caller(
+        request: Request,
+        api_key: Annotated[str | None, Depends(_api_key)],
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Caller:
+        access: Access = request.app.state.access
+        auth = access.authenticator
+        presented = api_key or (bearer.credentials if bearer is not None else None)
+        if auth is None:
+            return Caller(tenant=None)
+        if legacy and access.legacy_open and not presented:
+            return Caller(tenant=access.legacy_tenant)
+        key = await auth.authenticate(presented)
+        request.state.key_name = key.name  # for the access log and the per-key metrics (metrics.py)
+        if not key.allows(scope):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"the API key {key.name!r} lacks the {scope!r} scope (it has {', '.join(key.scopes)})",
+            )
+        await auth.limiter.check_rate(key)
+        return Caller(tenant=key.name, key=key, limiter=auth.limiter)
+
+    return caller

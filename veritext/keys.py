@@ -1,0 +1,95 @@
+"""`veritext keys create|list|revoke`: the gateway's API keys (ingest/gateway/auth.py), in the log
+database. A key is printed once, when it is made; only the sha256 of its secret is kept."""
+
+import json
+import re
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest.gateway.ratelimit import parse_quota, parse_rate_limit
+from schemas.errors import InputError
+from schemas.keys import KEY_NAME, SCOPES, Scope, StoredKey
+from sink.db import check_schema, make_engine
+from sink.keys import SqlKeyStore
+from sink.settings import DatabaseSettings
+
+__all__ = ["create_key", "list_keys", "revoke_key"]
+
+
+def _store() -> SqlKeyStore:
+    engine = make_engine(DatabaseSettings().url, pool_size=1)
+    check_schema(engine)
+    return SqlKeyStore(engine)
+
+
+def _scopes(value: str) -> list[Scope]:
+    scopes = [s.strip() for s in value.split(",") if s.strip()]
+    if not scopes or any(s not in SCOPES for s in scopes):
+        raise InputError(f"--scopes takes a comma-separated list of {', '.join(SCOPES)}; got {value!r}")
+    return list(dict.fromkeys(scopes))  # type: ignore[arg-type]
+
+
+def create_key(
+    name: str, scopes: str, rate_limit: str | None, quota: str | None, as_json: bool, console: Console
+) -> int:
+    if not re.fullmatch(KEY_NAME, name):
+        raise InputError(
+            f"a key name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; got {name!r}"
+        )
+    chosen = _scopes(scopes)
+    limit = parse_rate_limit(rate_limit) if rate_limit else None
+    per_day = parse_quota(quota) if quota else None
+    made = _store().create(name, chosen, limit, per_day)
+    if as_json:
+        typer.echo(
+            json.dumps({"key": made.key, "name": name, "scopes": chosen, "rate_limit": limit, "quota_per_day": per_day})
+        )
+    else:
+        typer.echo(made.key)
+        limits = ", ".join(filter(None, [limit, f"{per_day} texts/day" if per_day else None])) or "no limits"
+        console.print(f"created key {name!r} ({', '.join(chosen)}; {limits}); it is shown only this once")
+    return 0
+
+
+def list_keys(as_json: bool, out: Console) -> int:
+    keys = _store().all()
+    if as_json:
+        typer.echo("\n".join(json.dumps(_public(k)) for k in keys))
+        return 0
+    table = Table(title="API keys")
+    for column in ("name", "id", "scopes", "rate limit", "quota/day", "created (UTC)", "revoked (UTC)"):
+        table.add_column(column)
+    for k in keys:
+        table.add_row(
+            k.name,
+            k.key_id,
+            ", ".join(k.scopes),
+            k.rate_limit or "-",
+            f"{k.quota_per_day:,}" if k.quota_per_day else "-",
+            k.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            k.revoked_at.strftime("%Y-%m-%d %H:%M:%S") if k.revoked_at else "",
+        )
+    out.print(table)
+    return 0
+
+
+def revoke_key(name: str, console: Console) -> int:
+    if not _store().revoke(name):
+        raise InputError(f"no live key named {name!r} (see `veritext keys list`)")
+    console.print(f"revoked key {name!r}: every gateway refuses it within a second")
+    return 0
+
+
+def _public(key: StoredKey) -> dict[str, object]:
+    """What `keys list --json` shows: everything but the digest of the secret."""
+    return {
+        "name": key.name,
+        "id": key.key_id,
+        "scopes": list(key.scopes),
+        "rate_limit": key.rate_limit,
+        "quota_per_day": key.quota_per_day,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
