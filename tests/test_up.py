@@ -3,6 +3,11 @@ stops cleanly on SIGTERM (no process, socket or lock left behind), and a second 
 log it kept on disk. The scorer runs at a lower CPU priority than the gateway. The model is a double:
 this test is about process mechanics."""
 
+import os
+import re
+import subprocess
+import sys
+
 import httpx
 import psutil
 
@@ -37,3 +42,32 @@ def test_up_runs_the_pipeline_stops_cleanly_and_keeps_the_log(tmp_path):
     finally:
         stop_up(up, log)
     assert "gateway   http://127.0.0.1:" in log.read_text() and str(data_dir) in log.read_text()
+
+
+def test_up_and_status_never_show_a_password(tmp_path, database_url):
+    password = "hunter2-never-printed"
+    secret_url = database_url.replace("postgres@", f"postgres:{password}@", 1)  # trust auth ignores it
+    assert password in secret_url
+    data_dir, log = tmp_path / "data", tmp_path / "up.log"
+    port = free_port()
+    up = start_up(data_dir, port, log, VERITEXT_DATABASE_URL=secret_url)
+    try:
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/texts?wait=30", json={"text": "Keep it secret."}, timeout=40)
+        assert answer.status_code == 200, answer.text
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VERITEXT_")}
+        bootstrap = re.search(r"kafka +(\S+)", log.read_text())[1]  # the address the banner printed
+        env |= {
+            "VERITEXT_DATABASE_URL": secret_url,
+            "VERITEXT_DATA_DIR": str(data_dir),
+            "VERITEXT_KAFKA_BOOTSTRAP": bootstrap,
+        }
+        status = subprocess.run(
+            [sys.executable, "-m", "veritext", "status", "--json"], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert status.returncode == 0, status.stderr
+        assert password not in status.stdout + status.stderr and "***" in status.stdout
+    finally:
+        stop_up(up, log)
+    printed = log.read_text()
+    assert "database  postgresql+psycopg://postgres:***@127.0.0.1" in printed
+    assert password not in printed, "the banner and every component's log hold no password"
