@@ -52,9 +52,11 @@ s = ScorerSettings(); load_detector(s.detector, cache_dir=s.model_dir)" \
 FROM base AS runtime
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/veritext veritext
 COPY --from=model /opt/veritext/models /opt/veritext/models
-# Containers listen on every interface; the orchestrator decides what is reachable.
+# Containers listen on every interface; the orchestrator decides what is reachable, and the gateway
+# asks every caller for an API key (`veritext keys create`).
 ENV VERITEXT_SCORER_MODEL_DIR=/opt/veritext/models \
     VERITEXT_GATEWAY_HOST=0.0.0.0 \
+    VERITEXT_AUTH=api-keys \
     VERITEXT_SCORER_METRICS_HOST=0.0.0.0 \
     VERITEXT_SINK_METRICS_HOST=0.0.0.0 \
     VERITEXT_RABBITMQ_METRICS_HOST=0.0.0.0 \

@@ -91,3 +91,8 @@ def test_the_build_context_leaves_out_the_environment_and_history_but_keeps_the_
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".venv", "tests"} <= ignored
     assert not {"pyproject.toml", "README.md", "schemas", "stream", "ingest", "scorer", "sink", "veritext"} & ignored
+
+
+def test_the_image_asks_for_api_keys():
+    runtime_env = " ".join(args for instruction, args in _stages()["runtime"] if instruction == "ENV")
+    assert "VERITEXT_AUTH=api-keys" in runtime_env
