@@ -5,13 +5,15 @@ Each is loadable as a plug-in detector spec (`tests.doubles:NAME`), so subproces
 """
 
 import hashlib
+import re
 import time
 from collections.abc import Sequence
 
 from schemas.errors import DetectorError
+from schemas.events import Segment
 from scorer.detectors.base import Verdict
 
-__all__ = ["FixedScoreDetector", "fixed", "fixed_v2", "slow_fixed"]
+__all__ = ["FixedScoreDetector", "SentenceScoreDetector", "fixed", "fixed_v2", "sentences_fixed", "slow_fixed"]
 
 
 def _probability(text: str, salt: str = "") -> float:
@@ -70,3 +72,36 @@ def slow_fixed() -> FixedScoreDetector:
 def crawling_fixed() -> FixedScoreDetector:
     """The double at one second a batch: texts stay unscored long enough for a crash to catch them."""
     return FixedScoreDetector(delay_s=1.0)
+
+
+class SentenceScoreDetector(FixedScoreDetector):
+    """The double with per-sentence segments (split after `.`, `!` or `?`), each scored by its own hash:
+    what the pages and the bot show sentence by sentence."""
+
+    def __init__(self) -> None:
+        super().__init__(version="sentences-1")
+
+    def score(self, texts: Sequence[str]) -> list[Verdict]:
+        verdicts = []
+        for verdict, text in zip(super().score(texts), texts, strict=True):
+            spans = [m.span() for m in re.finditer(r"[^.!?]+[.!?]*\s*", text)]
+            segments = tuple(
+                Segment(start=a, end=b, probability=_probability(text[a:b]), n_tokens=len(text[a:b].split()))
+                for a, b in spans
+            )
+            too_short = verdict.n_tokens < 5
+            verdicts.append(
+                Verdict(
+                    probability=0.5 if too_short else verdict.probability,
+                    label="human" if too_short else verdict.label,
+                    n_tokens=verdict.n_tokens,
+                    too_short=too_short,
+                    confidence="low" if too_short else "medium",
+                    segments=segments,
+                )
+            )
+        return verdicts
+
+
+def sentences_fixed() -> SentenceScoreDetector:
+    return SentenceScoreDetector()

@@ -290,6 +290,15 @@ def bridge() -> None:
 
 
 @app.command()
+def bot() -> None:
+    """Run the Telegram bot: texts sent to it are scored through the gateway (VERITEXT_GATEWAY_URL)."""
+    from bot.app import run_bot
+    from bot.settings import BotSettings
+
+    _run(lambda: run_bot(BotSettings()))
+
+
+@app.command()
 def detectors(
     as_json: Annotated[
         bool, typer.Option("--json", help="name, version, whether the scorers run it, and its evaluation report")

@@ -8,11 +8,11 @@ import uuid
 from datetime import UTC, datetime
 
 from confluent_kafka import Consumer, TopicPartition
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
-from sink.models import Score
+from sink.models import Score, Submission
 from sink.worker import SinkWorker
 from stream.producer import EventProducer
 from tests.cli import veritext
@@ -112,3 +112,22 @@ def test_replay_rescores_the_window_once_and_leaves_the_live_group_alone(kafka, 
     flips = report["flipped_human_to_machine"] + report["flipped_machine_to_human"]
     assert report["agreement"] == (len(inside) - flips) / len(inside)
     assert 0 < report["max_abs_shift"] <= 1, "the two versions score differently"
+
+    acme = [e.submission_id for e in inside[:5]]
+    with Session(engine) as s, s.begin():
+        s.execute(update(Submission).where(Submission.id.in_(acme)).values(tenant="acme"))
+    for tenant, expected in (("acme", len(acme)), ("nobody", 0)):
+        one = veritext(
+            kafka,
+            database_url,
+            "compare",
+            "--detector",
+            "double-1",
+            "--detector",
+            "double-2",
+            "--tenant",
+            tenant,
+            "--json",
+        )
+        assert one.returncode == 0, one.stderr
+        assert json.loads(one.stdout)["both_scored"] == expected, tenant

@@ -1,0 +1,134 @@
+"""The bot's handlers and its long-polling loop (python-telegram-bot). `/start` and `/help` explain it;
+a text message or a .txt document is scored through the gateway and answered; a chat past its rate
+limit, a file it cannot read and every trouble of the gateway get a polite answer. No update can stop
+the bot: an unexpected error is logged and the next update is handled."""
+
+import logging
+import time
+
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot import replies
+from bot.gateway import GatewayClient, GatewayTrouble
+from bot.settings import BotSettings
+from schemas.errors import ConfigError, ServiceUnavailable
+
+__all__ = ["build_bot", "run_bot"]
+
+log = logging.getLogger(__name__)
+
+
+class _Handlers:
+    def __init__(self, settings: BotSettings, gateway: GatewayClient) -> None:
+        self._settings = settings
+        self._gateway = gateway
+        self._limit = parse(settings.rate_limit)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def help(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(replies.HELP, parse_mode=ParseMode.HTML)
+
+    async def text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and message.text:
+            await self._answer(message, message.text)
+
+    async def document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.document is None:
+            return
+        lang = _lang(message)
+        document = message.document
+        if not (document.file_name or "").lower().endswith(".txt") and document.mime_type != "text/plain":
+            await _reply(message, replies.unreadable(lang))
+            return
+        if (document.file_size or 0) > self._settings.max_file_bytes:
+            await _reply(message, replies.too_big(self._settings.max_file_bytes, lang))
+            return
+        file = await context.bot.get_file(document.file_id)
+        content = bytes(await file.download_as_bytearray())
+        if len(content) > self._settings.max_file_bytes:
+            await _reply(message, replies.too_big(self._settings.max_file_bytes, lang))
+            return
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            await _reply(message, replies.unreadable(lang))
+            return
+        await self._answer(message, text)
+
+    async def _answer(self, message: Message, text: str) -> None:
+        lang = _lang(message)
+        chat = str(message.chat_id)
+        if not self._limiter.hit(self._limit, chat):
+            reset = self._limiter.get_window_stats(self._limit, chat).reset_time
+            await _reply(message, replies.wait_a_bit(max(1, int(reset - time.time())), lang))
+            return
+        try:
+            scored = await self._gateway.score(text)
+        except GatewayTrouble as problem:
+            log.warning("the gateway did not score a text of chat %s: %s", chat, problem)
+            await _reply(message, replies.trouble(problem, lang))
+            return
+        log.info("answered chat %s: %.3f %s", chat, scored.probability, scored.label)
+        await _reply(message, replies.verdict(scored, lang))
+
+
+def _lang(message: Message) -> str:
+    return replies.language_of(message.from_user.language_code if message.from_user else None)
+
+
+async def _reply(message: Message, text: str) -> None:
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log and carry on: one update that fails (Telegram refusing a reply, a network blip) stops nothing."""
+    level = logging.WARNING if isinstance(context.error, TelegramError) else logging.ERROR
+    log.log(level, "an update failed: %s", context.error, exc_info=context.error if level == logging.ERROR else None)
+
+
+def build_bot(settings: BotSettings) -> Application:
+    if settings.token is None or not settings.token.get_secret_value().strip():
+        raise ConfigError("set VERITEXT_TELEGRAM_TOKEN to the bot's token (from @BotFather)")
+    gateway = GatewayClient(settings.gateway_url, settings.gateway_key, settings.wait_s)
+    handlers = _Handlers(settings, gateway)
+    api = settings.api_url.rstrip("/")
+
+    async def close_gateway(_: Application) -> None:
+        await gateway.close()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .concurrent_updates(8)  # a text waiting for its score does not hold up the others
+        .post_shutdown(close_gateway)
+        .build()
+    )
+    application.add_handler(CommandHandler(["start", "help"], handlers.help))
+    application.add_handler(MessageHandler(filters.Document.ALL, handlers.document))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text))
+    application.add_error_handler(_on_error)
+    return application
+
+
+def run_bot(settings: BotSettings) -> int:
+    """Long-poll until SIGINT or SIGTERM."""
+    log.info("bot polling %s, asking the gateway at %s", settings.api_url, settings.gateway_url)
+    application = build_bot(settings)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken as exc:
+        raise ConfigError(f"Telegram refused the bot's token (VERITEXT_TELEGRAM_TOKEN): {exc}") from None
+    except NetworkError as exc:
+        raise ServiceUnavailable(f"cannot reach the Bot API at {settings.api_url}: {exc}") from None
+    return 0

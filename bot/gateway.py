@@ -1,0 +1,93 @@
+"""The bot's client of the gateway: submit a text, wait for its score, and turn every way that can fail
+into a `GatewayTrouble` with a kind the replies can put politely. Never raises anything else."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from pydantic import SecretStr
+
+__all__ = ["GatewayClient", "GatewayTrouble", "Scored"]
+
+Trouble = Literal["invalid", "too_long", "limited", "busy", "slow", "unreachable", "refused"]
+
+
+class GatewayTrouble(Exception):
+    def __init__(self, kind: Trouble, detail: str = "", retry_after_s: int | None = None) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the bot tells about a text: its score and the spans of its sentences."""
+
+    text: str
+    probability: float
+    label: str
+    confidence: str | None
+    too_short: bool
+    detector: str
+    segments: list[dict[str, Any]]
+
+
+class GatewayClient:
+    def __init__(self, base_url: str, key: SecretStr | None, wait_s: float) -> None:
+        headers = {"X-API-Key": key.get_secret_value()} if key is not None else {}
+        self._http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=httpx.Timeout(45.0))
+        self._wait_s = wait_s
+
+    async def score(self, text: str) -> Scored:
+        deadline = time.monotonic() + self._wait_s
+        answer = await self._call("POST", "/v1/texts", params={"wait": 30}, json={"text": text})
+        view = answer.json()
+        while view.get("status") != "scored":
+            if view.get("status") == "failed":
+                raise GatewayTrouble("refused", view.get("failure") or "the text could not be scored")
+            if time.monotonic() > deadline:
+                raise GatewayTrouble("slow", "no score in time")
+            await asyncio.sleep(1.0)
+            view = (
+                await self._call("GET", view["href"] if "href" in view else f"/v1/texts/{view['submission_id']}")
+            ).json()
+        score = view["scores"][0]
+        return Scored(
+            text=text,
+            probability=score["probability"],
+            label=score["label"],
+            confidence=score.get("confidence"),
+            too_short=score.get("too_short", False),
+            detector=f"{score['detector_name']}@{score['detector_version']}",
+            segments=score.get("segments") or [],
+        )
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            answer = await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise GatewayTrouble("unreachable", str(exc) or type(exc).__name__) from exc
+        if answer.status_code < 400:
+            return answer
+        try:
+            detail = str(answer.json().get("detail", ""))
+        except ValueError:
+            detail = answer.text[:200]
+        retry = answer.headers.get("retry-after")
+        retry_after = int(retry) if retry and retry.isdigit() else None
+        kind: Trouble = {
+            401: "refused",
+            403: "refused",
+            413: "too_long",
+            422: "invalid",
+            429: "limited",
+            503: "busy",
+            504: "slow",
+        }.get(answer.status_code, "busy")
+        raise GatewayTrouble(kind, detail, retry_after)
+
+    async def close(self) -> None:
+        await self._http.aclose()
