@@ -4,9 +4,16 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+.PHONY: install chromium run test lint bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed chromium
+
+# The web page's browser tests drive Debian's chromium; installed with apt when missing and root.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
+		  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }; } || \
+		echo "chromium is not installed: the browser tests skip (and fail under CI=true)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

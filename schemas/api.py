@@ -21,11 +21,13 @@ __all__ = [
     "PredictResponse",
     "PredictionsRequest",
     "PredictionsResponse",
+    "RecentText",
     "ScoreView",
     "SubmissionAccepted",
     "SubmissionStatus",
     "SubmissionView",
     "SubmitRequest",
+    "preview",
 ]
 
 SubmissionStatus = Literal["queued", "scored", "failed"]
@@ -137,6 +139,23 @@ class PredictionsResponse(BaseModel):
     confidence: Confidence | None = None
     detector_version: str
     segments: list[Segment] = []
+
+
+def preview(text: str, chars: int = 160) -> str:
+    """A text's first characters on one line, for lists."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[: chars - 1] + "…"
+
+
+class RecentText(BaseModel):
+    """A scored text as the web page's recent list shows it."""
+
+    submission_id: UUID
+    probability: float
+    label: Label
+    detector: str = Field(description="NAME@VERSION")
+    preview: str = Field(description="the text's first characters")
+    scored_at: datetime
 
 
 class DetectorView(BaseModel):

@@ -30,7 +30,7 @@ MAX_TEXT_CHARS = 100_000  # the hard ceiling of the event; the gateway may set a
 
 Label = Literal["human", "mixed", "machine"]  # "mixed": parts of the text disagree strongly
 Confidence = Literal["low", "medium", "high"]
-Source = Literal["http", "predict", "bulk", "rabbitmq", "replay"]
+Source = Literal["http", "web", "predict", "bulk", "rabbitmq", "replay"]
 
 
 def utcnow() -> datetime:

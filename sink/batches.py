@@ -49,10 +49,13 @@ class SqlBatchStore:
                 return None
             return self._progress(session, batch_id, batch)
 
-    def recent(self, limit: int = 20) -> list[BatchProgress]:
-        """The latest batches in the ledger, newest first."""
+    def recent(self, limit: int = 20, tenant: str | None = None) -> list[BatchProgress]:
+        """The latest batches in the ledger (of one tenant), newest first."""
+        query = select(Batch).order_by(Batch.created_at.desc()).limit(limit)
+        if tenant is not None:
+            query = query.where(Batch.tenant == tenant)
         with self._session() as session:
-            batches = session.scalars(select(Batch).order_by(Batch.created_at.desc()).limit(limit)).all()
+            batches = session.scalars(query).all()
             found = [self._progress(session, b.id, b) for b in batches]
         return [p for p in found if p is not None]
 

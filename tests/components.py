@@ -6,14 +6,16 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 
+from stream.embedded_broker import free_port
 from stream.settings import KafkaSettings
+from tests.helpers import wait_until
 
-__all__ = ["answers", "component", "component_env"]
+__all__ = ["answers", "component", "component_env", "pipeline_processes"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,3 +59,31 @@ def answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@contextmanager
+def pipeline_processes(
+    kafka: KafkaSettings, database_url: str, logs: Path, gateways: int = 1, **env: str
+) -> Iterator[list[str]]:
+    """`gateways` gateway processes, one sink and one scorer (the model double unless `env` names
+    another), all ready; yields the gateways' base URLs. Each process logs to `logs`/NAME.log."""
+    ports = [free_port() for _ in range(gateways)]
+    base_env = component_env(kafka, database_url, **env)
+    with ExitStack() as stack:
+        processes = {
+            f"gateway{n}": stack.enter_context(
+                component("gateway", base_env | {"VERITEXT_GATEWAY_PORT": str(port)}, logs / f"gateway{n}.log")
+            )
+            for n, port in enumerate(ports)
+        }
+        for name in ("sink", "scorer"):
+            processes[name] = stack.enter_context(component(name, base_env, logs / f"{name}.log"))
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+
+        def ready() -> bool:
+            dead = [n for n, p in processes.items() if p.poll() is not None]
+            assert not dead, f"{dead} exited: " + " ".join((logs / f"{n}.log").read_text()[-2000:] for n in dead)
+            return all(answers(f"{url}/readyz") for url in urls)
+
+        wait_until(ready, timeout_s=90, interval_s=0.5, what="the gateways ready")
+        yield urls

@@ -105,6 +105,7 @@ def gateway(
         from sink.batches import SqlBatchStore
         from sink.db import make_engine
         from sink.keys import SqlKeyStore
+        from sink.pages import SqlPageReads
         from sink.queries import SqlSubmissionStore
         from sink.recorder import recorder_for
         from sink.settings import DatabaseSettings
@@ -137,6 +138,7 @@ def gateway(
                 recorder=recorder_for(kafka, engine),
                 backlog=BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog),
                 access=access,
+                pages=SqlPageReads(engine, status=lambda: _collect_status(kafka, engine)),
             ),
             host=settings.host,
             port=settings.port,
@@ -225,6 +227,23 @@ def sink() -> None:
     _run(store)
 
 
+def _collect_status(kafka, engine):
+    """What `veritext status` and the web page's health page show."""
+    from scorer.settings import ScorerSettings
+    from sink.settings import SinkSettings
+    from veritext.settings import UpSettings
+    from veritext.status import collect_status
+    from veritext.supervisor import read_state
+
+    return collect_status(
+        kafka,
+        engine,
+        scorer_group=ScorerSettings().group_id,
+        sink_group=SinkSettings().group_id,
+        components=read_state(UpSettings().state_path),
+    )
+
+
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
@@ -234,23 +253,14 @@ def status(
     def report() -> None:
         from rich.console import Console
 
-        from scorer.settings import ScorerSettings
         from sink.db import make_engine
-        from sink.settings import DatabaseSettings, SinkSettings
+        from sink.settings import DatabaseSettings
         from stream.settings import KafkaSettings
-        from veritext.settings import UpSettings
-        from veritext.status import collect_status, render_status
-        from veritext.supervisor import read_state
+        from veritext.status import render_status
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)
         try:
-            summary = collect_status(
-                KafkaSettings(),
-                engine,
-                scorer_group=ScorerSettings().group_id,
-                sink_group=SinkSettings().group_id,
-                components=read_state(UpSettings().state_path),
-            )
+            summary = _collect_status(KafkaSettings(), engine)
         finally:
             engine.dispose()
         if as_json:

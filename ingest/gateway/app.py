@@ -13,10 +13,11 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from ingest.backlog import BacklogMonitor
 from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
-from ingest.gateway.auth import Access
+from ingest.gateway.auth import Access, LoginNeeded, PageRefused
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.deps import BatchStore, SubmissionStore
 from ingest.gateway.detectors import DetectorCatalogue
@@ -25,6 +26,8 @@ from ingest.gateway.metrics import GatewayMetrics, instrument
 from ingest.gateway.ratelimit import RateLimited
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
+from ingest.gateway.ui import pages as ui
+from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import SubmissionRecorder
 from schemas.errors import ServiceUnavailable
@@ -46,11 +49,13 @@ def create_app(
     recorder: SubmissionRecorder | None = None,
     backlog: BacklogMonitor | None = None,
     access: Access | None = None,
+    pages: PageReads | None = None,
 ) -> FastAPI:
     """`recorder`: where submissions are recorded before they are acknowledged, when the broker is
     volatile (ingest/recorder.py); None: the topic alone is durable. `backlog`: the scorers' lag, which
     new submissions are refused past (ingest/backlog.py); None: no bound. `access`: who may call
-    (ingest/gateway/auth.py); None: anyone (VERITEXT_AUTH=none)."""
+    (ingest/gateway/auth.py); None: anyone (VERITEXT_AUTH=none). `pages`: the web page's reads
+    (ingest/gateway/ui/); None: no web page."""
     metrics = metrics or GatewayMetrics()
 
     @asynccontextmanager
@@ -89,6 +94,19 @@ def create_app(
     app.include_router(routes_batches.router)
     app.include_router(routes_legacy.router)
     app.include_router(routes_health.router)
+    if pages is not None:
+        app.state.pages = pages
+        app.include_router(ui.router)
+        app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
+
+        @app.exception_handler(LoginNeeded)
+        async def _login(request: Request, _: LoginNeeded) -> Response:
+            return ui.login_redirect(request)
+
+        @app.exception_handler(PageRefused)
+        async def _refused(request: Request, exc: PageRefused) -> Response:
+            return ui.render(request, "error.html", exc.status_code, error=str(exc))
+
     instrument(app, metrics)
     app.add_middleware(
         BodyLimit, limit_for=lambda path: settings.batch_max_bytes if path == "/v1/batches" else settings.max_body_bytes

@@ -1,9 +1,11 @@
 """Who is calling: the gateway's access control (README, "Access control").
 
 `VERITEXT_AUTH=api-keys`: every `/v1` and legacy request names a key, as `X-API-Key: KEY` or
-`Authorization: Bearer KEY`. No key or an unknown, malformed or revoked one → 401; a key without the
-route's scope → 403; past the key's rate limit or quota → 429 (ingest/gateway/ratelimit.py). The key's
-name is the caller's tenant: its submissions carry it, and it reads only its own (`admin` reads all).
+`Authorization: Bearer KEY`, or the web page's session cookie (set by its login form). No key or an
+unknown, malformed or revoked one → 401; a key without the route's scope → 403; past the key's rate
+limit or quota → 429 (ingest/gateway/ratelimit.py); a page answers those with the login form or an
+error page instead (`LoginNeeded`, `PageRefused`). The key's name is the caller's tenant: its
+submissions carry it, and it reads only its own (`admin` reads all).
 `/predict` and `/predictions/predict` answer without a key when `VERITEXT_AUTH_LEGACY_OPEN` is set, as
 the legacy tenant.
 
@@ -25,17 +27,41 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from ingest.gateway.ratelimit import KeyLimiter
+from ingest.gateway.ratelimit import KeyLimiter, RateLimited
 from ingest.gateway.settings import AuthSettings
 from schemas.errors import ConfigError
 from schemas.keys import Scope, StoredKey, parse_key, secret_matches
 
-__all__ = ["Access", "Authenticator", "Caller", "KeyLookup", "check_auth_mode", "require"]
+__all__ = [
+    "SESSION_COOKIE",
+    "Access",
+    "Authenticator",
+    "Caller",
+    "KeyLookup",
+    "LoginNeeded",
+    "PageRefused",
+    "check_auth_mode",
+    "require",
+]
+
+SESSION_COOKIE = "veritext_key"  # the web page's session: the key, HttpOnly and SameSite=Strict
 
 log = logging.getLogger(__name__)
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="a key from `veritext keys create`")
 _bearer = HTTPBearer(auto_error=False, description="the same key as a bearer token")
+
+
+class LoginNeeded(Exception):
+    """A page asked for by someone without a (valid) key: they go to the login form."""
+
+
+class PageRefused(Exception):
+    """A page the caller may not see (a missing scope, a rate limit): shown as an error page."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
 
 
 class KeyLookup(Protocol):
@@ -137,29 +163,47 @@ def _unauthorised(reason: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
-def require(scope: Scope, *, legacy: bool = False) -> Callable[..., Coroutine[Any, Any, Caller]]:
-    """The dependency of a route that needs `scope`: the caller, once authenticated, allowed and counted."""
+def require(scope: Scope, *, legacy: bool = False, page: bool = False) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    """The dependency of a route that needs `scope`: the caller, once authenticated, allowed and counted.
+    For a page (`page`), no key sends to the login form and a refusal is an error page, not JSON."""
 
     async def caller(
         request: Request,
         api_key: Annotated[str | None, Depends(_api_key)],
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
-        access: Access = request.app.state.access
-        auth = access.authenticator
-        presented = api_key or (bearer.credentials if bearer is not None else None)
-        if auth is None:
-            return Caller(tenant=None)
-        if legacy and access.legacy_open and not presented:
-            return Caller(tenant=access.legacy_tenant)
-        key = await auth.authenticate(presented)
-        request.state.key_name = key.name  # for the access log and the per-key metrics (metrics.py)
-        if not key.allows(scope):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"the API key {key.name!r} lacks the {scope!r} scope (it has {', '.join(key.scopes)})",
-            )
-        await auth.limiter.check_rate(key)
-        return Caller(tenant=key.name, key=key, limiter=auth.limiter)
+        presented = (
+            api_key or (bearer.credentials if bearer is not None else None) or request.cookies.get(SESSION_COOKIE)
+        )
+        try:
+            return await _authorise(request, scope, legacy, presented)
+        except HTTPException as exc:
+            if not page:
+                raise
+            if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+                raise LoginNeeded() from None
+            raise PageRefused(exc.status_code, str(exc.detail)) from None
+        except RateLimited as exc:
+            if not page:
+                raise
+            raise PageRefused(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None
 
     return caller
+
+
+async def _authorise(request: Request, scope: Scope, legacy: bool, presented: str | None) -> Caller:
+    access: Access = request.app.state.access
+    auth = access.authenticator
+    if auth is None:
+        return Caller(tenant=None)
+    if legacy and access.legacy_open and not presented:
+        return Caller(tenant=access.legacy_tenant)
+    key = await auth.authenticate(presented)
+    request.state.key_name = key.name  # for the access log and the per-key metrics (metrics.py)
+    if not key.allows(scope):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"the API key {key.name!r} lacks the {scope!r} scope (it has {', '.join(key.scopes)})",
+        )
+    await auth.limiter.check_rate(key)
+    return Caller(tenant=key.name, key=key, limiter=auth.limiter)

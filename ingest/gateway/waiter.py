@@ -3,7 +3,8 @@
 One consumer per gateway process reads [scores] from the end of every partition (no consumer
 group offsets, no commits) in a background thread and resolves the asyncio future registered for
 that submission id. A request registers before it produces, so it cannot miss its score. Scores
-produced by a replay are not answers to requests and are passed over.
+produced by a replay are not answers to requests and are passed over. Listeners (`listen`: the web
+page's recent list) get every live score as it comes, on a bounded queue that drops when it is full.
 """
 
 import asyncio
@@ -28,6 +29,7 @@ class ScoreWaiter:
     def __init__(self, kafka: KafkaSettings) -> None:
         self._kafka = kafka
         self._futures: dict[UUID, asyncio.Future[ScoreEvent]] = {}
+        self._listeners: set[asyncio.Queue[ScoreEvent]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -66,6 +68,15 @@ class ScoreWaiter:
     def forget(self, submission_id: UUID) -> None:
         self._futures.pop(submission_id, None)
 
+    def listen(self) -> asyncio.Queue[ScoreEvent]:
+        """A queue of every live score from now on; `unlisten` it when done."""
+        queue: asyncio.Queue[ScoreEvent] = asyncio.Queue(maxsize=1000)
+        self._listeners.add(queue)
+        return queue
+
+    def unlisten(self, queue: asyncio.Queue[ScoreEvent]) -> None:
+        self._listeners.discard(queue)
+
     def _follow(self) -> None:
         assert self._consumer is not None and self._loop is not None
         while not self._stop.is_set():
@@ -87,6 +98,9 @@ class ScoreWaiter:
         future = self._futures.pop(event.submission_id, None)
         if future is not None and not future.done():
             future.set_result(event)
+        for queue in self._listeners:
+            if not queue.full():  # a listener that does not keep up misses scores, nobody waits for it
+                queue.put_nowait(event)
 
     def close(self) -> None:
         self._stop.set()

@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from ingest.legacy import legacy_result
 from stream.embedded_broker import free_port
 from stream.settings import KafkaSettings
 from tests.cli import veritext
-from tests.components import answers, component, component_env
+from tests.components import answers, component, component_env, pipeline_processes
 from tests.conftest import unavailable
 from tests.doubles import _probability
 from tests.helpers import wait_until
@@ -54,27 +54,8 @@ def redis_store() -> str:
 @contextmanager
 def deployment(kafka, database_url, tmp_path: Path, gateways: int = 1, **env: str) -> Iterator[Deployment]:
     """`gateways` gateway processes with API keys (limits in Redis), one sink and one scorer (the double)."""
-    ports = [free_port() for _ in range(gateways)]
-    base_env = component_env(
-        kafka, database_url, VERITEXT_AUTH="api-keys", VERITEXT_AUTH_LIMITS_STORAGE=LIMITS_STORE, **env
-    )
-    with ExitStack() as stack:
-        processes = {
-            f"gateway{n}": stack.enter_context(
-                component("gateway", base_env | {"VERITEXT_GATEWAY_PORT": str(port)}, tmp_path / f"gateway{n}.log")
-            )
-            for n, port in enumerate(ports)
-        }
-        for name in ("sink", "scorer"):
-            processes[name] = stack.enter_context(component(name, base_env, tmp_path / f"{name}.log"))
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-
-        def ready() -> bool:
-            dead = [n for n, p in processes.items() if p.poll() is not None]
-            assert not dead, f"{dead} exited: " + " ".join((tmp_path / f"{n}.log").read_text()[-2000:] for n in dead)
-            return all(answers(f"{url}/readyz") for url in urls)
-
-        wait_until(ready, timeout_s=90, interval_s=0.5, what="the gateways ready")
+    auth = {"VERITEXT_AUTH": "api-keys", "VERITEXT_AUTH_LIMITS_STORAGE": LIMITS_STORE}
+    with pipeline_processes(kafka, database_url, tmp_path, gateways, **auth, **env) as urls:
         yield Deployment(kafka, database_url, urls)
 
 

@@ -17,7 +17,8 @@ document.addEventListener("DOMContentLoaded", () => {
   if (pending) {
     const poll = async () => {
       const answer = await fetch(pending.dataset.poll, { credentials: "same-origin" });
-      if (answer.ok && (await answer.json()).status !== "queued") { location.reload(); return; }
+      // 404 while the log does not hold it yet; reload (without `new`) once it is scored or failed
+      if (answer.ok && (await answer.json()).status !== "queued") { location.replace(location.pathname); return; }
       setTimeout(poll, 1000);
     };
     setTimeout(poll, 500);

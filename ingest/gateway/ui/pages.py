@@ -1,0 +1,250 @@
+"""The web page's routes (ingest/gateway/ui/__init__.py says what it is). Each page is rendered on the
+server from the same reads and the same submitter as the API; with API keys, a page without a session
+sends to the login form, which keeps the key in an HttpOnly, SameSite=Strict cookie."""
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from ingest.gateway.auth import SESSION_COOKIE, Access, Caller, require
+from ingest.gateway.deps import BatchStoreDep, DetectorsDep, StoreDep, SubmitterDep
+from ingest.gateway.ratelimit import RateLimited
+from ingest.gateway.ui.i18n import LANG_COOKIE, LANGUAGES, language, words
+from ingest.gateway.ui.reads import PageReads
+from schemas.api import RecentText, SubmitRequest, preview
+from schemas.errors import ConfigError, ServiceUnavailable
+from schemas.events import ScoreEvent
+
+__all__ = ["STATIC", "login_redirect", "render", "router"]
+
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).parent / "static"
+_templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+PAGE_WAIT_S = 20  # how long the check form waits for the score before showing the pending page
+RECENT = 50
+
+ReadingVisitor = Annotated[Caller, Depends(require("read", page=True))]
+SubmittingVisitor = Annotated[Caller, Depends(require("submit", page=True))]
+
+
+def _reads(request: Request) -> PageReads:
+    return request.app.state.pages
+
+
+ReadsDep = Annotated[PageReads, Depends(_reads)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the visitor's language; `?lang=` also remembers the choice."""
+    lang = language(request)
+    signed_in = request.app.state.access.authenticator is not None and SESSION_COOKIE in request.cookies
+    response = _templates.TemplateResponse(
+        request, template, {"lang": lang, "t": words(lang), "signed_in": signed_in, **context}, status_code=status_code
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _colour(probability: float) -> str:
+    """Green for human-like, through yellow, to red for machine-like."""
+    return f"hsl({120 * (1 - probability):.0f}, 75%, 82%)"
+
+
+@router.get("/")
+def check_page(request: Request, _: SubmittingVisitor) -> HTMLResponse:
+    return render(request, "check.html")
+
+
+@router.post("/check")
+async def check(
+    request: Request, caller: SubmittingVisitor, submitter: SubmitterDep, text: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        body = SubmitRequest(text=text)
+        await caller.use_quota(1)
+        event, _ = await submitter.submit(
+            body.text, source="web", tenant=caller.tenant, normalised=body.normalised, wait_s=PAGE_WAIT_S
+        )
+    except ValidationError as exc:
+        reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        return render(request, "check.html", status.HTTP_422_UNPROCESSABLE_CONTENT, text=text, error=reason)
+    except HTTPException as exc:
+        return render(request, "check.html", exc.status_code, text=text, error=exc.detail)
+    except (ServiceUnavailable, RateLimited) as exc:
+        code = (
+            status.HTTP_429_TOO_MANY_REQUESTS if isinstance(exc, RateLimited) else status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+        return render(request, "check.html", code, text=text, error=str(exc))
+    # `new`: the log may not hold it yet (the sink writes it a moment later); its page waits for it
+    return RedirectResponse(f"/texts/{event.submission_id}?new=1", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/texts/{submission_id}")
+def text_page(
+    request: Request, submission_id: UUID, caller: ReadingVisitor, store: StoreDep, reads: ReadsDep, new: bool = False
+) -> HTMLResponse:
+    """A submission's verdict, sentence by sentence; pending (and waiting for it) while it is not scored."""
+    view = store.get(submission_id, caller.reads_as)
+    text = reads.text_of(submission_id, caller.reads_as) if view is not None else None
+    if view is None or text is None:
+        if new:  # just submitted from this page: not in the log yet
+            return render(request, "text.html", view=None, submission_id=submission_id)
+        return render(request, "error.html", status.HTTP_404_NOT_FOUND, error=f"no submission {submission_id}")
+    score = view.scores[0] if view.scores else None
+    parts = []
+    if score is not None:
+        spans = [(s.start, s.end, s.probability) for s in score.segments] or [(0, len(text), score.probability)]
+        parts = [{"text": text[a:b], "probability": p, "colour": _colour(p)} for a, b, p in spans]
+    return render(request, "text.html", view=view, submission_id=submission_id, score=score, parts=parts)
+
+
+@router.get("/recent")
+def recent_page(request: Request, caller: ReadingVisitor, reads: ReadsDep) -> HTMLResponse:
+    return render(request, "recent.html", items=reads.recent_texts(caller.reads_as, RECENT))
+
+
+@router.get("/ui/scores")
+async def score_stream(request: Request, caller: ReadingVisitor, submitter: SubmitterDep, reads: ReadsDep) -> Response:
+    """Server-sent events: each new score this visitor may read, as `event: score` with a RecentText."""
+    waiter = submitter.waiter
+    queue = waiter.listen()
+
+    async def events():
+        try:
+            yield ": connected\n\n"
+            while not await request.is_disconnected():
+                try:
+                    event = await asyncio.wait_for(queue.get(), 15)
+                except TimeoutError:
+                    yield ": still here\n\n"
+                    continue
+                item = await _visible(reads, event, caller.reads_as)
+                if item is not None:
+                    yield f"event: score\ndata: {item.model_dump_json()}\n\n"
+        finally:
+            waiter.unlisten(queue)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # NGINX passes each event on at once
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+async def _visible(reads: PageReads, event: ScoreEvent, tenant: str | None) -> RecentText | None:
+    """The score as the list shows it, once the log holds its text (the sink may be a moment behind);
+    None when the visitor may not read it."""
+    for _ in range(25):
+        text = await run_in_threadpool(reads.text_of, event.submission_id, tenant)
+        if text is not None:
+            return RecentText(
+                submission_id=event.submission_id,
+                probability=event.probability,
+                label=event.label,
+                detector=f"{event.detector_name}@{event.detector_version}",
+                preview=preview(text),
+                scored_at=event.scored_at,
+            )
+        await asyncio.sleep(0.2)
+    return None
+
+
+@router.get("/batches")
+def batches_page(request: Request, caller: ReadingVisitor, reads: ReadsDep) -> HTMLResponse:
+    return render(request, "batches.html", batches=reads.recent_batches(caller.reads_as, RECENT))
+
+
+@router.get("/batches/{batch_id}")
+def batch_page(request: Request, batch_id: UUID, caller: ReadingVisitor, batches: BatchStoreDep) -> HTMLResponse:
+    progress = batches.progress(batch_id, caller.reads_as)
+    if progress is None:
+        return render(request, "error.html", status.HTTP_404_NOT_FOUND, error=f"no batch {batch_id}")
+    return render(request, "batch.html", batch=progress)
+
+
+@router.get("/batches/{batch_id}/results.csv")
+def batch_csv(
+    request: Request, batch_id: UUID, caller: ReadingVisitor, batches: BatchStoreDep, reads: ReadsDep
+) -> Response:
+    if batches.progress(batch_id, caller.reads_as) is None:
+        return render(request, "error.html", status.HTTP_404_NOT_FOUND, error=f"no batch {batch_id}")
+
+    async def chunks():
+        yield "\ufeff"  # the byte-order mark: spreadsheets then read Cyrillic right
+        async for chunk in iterate_in_threadpool(reads.batch_csv(batch_id, caller.reads_as)):
+            yield chunk
+
+    disposition = f'attachment; filename="veritext-batch-{batch_id}.csv"'
+    return StreamingResponse(
+        chunks(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
+
+
+@router.get("/detectors")
+def detectors_page(request: Request, _: ReadingVisitor, detectors: DetectorsDep) -> HTMLResponse:
+    return render(request, "detectors.html", detectors=detectors.views)
+
+
+@router.get("/detectors/compare")
+def compare_page(
+    request: Request, caller: ReadingVisitor, detectors: DetectorsDep, reads: ReadsDep, a: str = "", b: str = ""
+) -> HTMLResponse:
+    try:
+        comparison = reads.compare(a.strip(), b.strip(), caller.reads_as)
+    except ConfigError as exc:
+        return render(request, "detectors.html", detectors=detectors.views, a=a, b=b, error=str(exc))
+    return render(request, "detectors.html", detectors=detectors.views, a=a, b=b, comparison=comparison)
+
+
+@router.get("/health")
+def health_page(request: Request, _: ReadingVisitor, reads: ReadsDep) -> HTMLResponse:
+    try:
+        summary = reads.status()
+    except ServiceUnavailable as exc:
+        return render(request, "error.html", status.HTTP_503_SERVICE_UNAVAILABLE, error=str(exc))
+    return render(request, "health.html", s=summary)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    if request.app.state.access.authenticator is None:
+        return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
+    return render(request, "login.html", next=_local(next))
+
+
+@router.post("/login")
+async def login(request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    access: Access = request.app.state.access
+    if access.authenticator is None:
+        return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
+    try:
+        await access.authenticator.authenticate(key.strip())
+    except HTTPException as exc:
+        return render(request, "login.html", exc.status_code, next=_local(next), error=exc.detail)
+    response = RedirectResponse(_local(next), status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        SESSION_COOKIE, key.strip(), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/", status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only a path of this site: a login never sends anyone elsewhere."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status.HTTP_303_SEE_OTHER)
