@@ -45,6 +45,16 @@ def _run(action: Callable[[], int | None]) -> None:
     raise typer.Exit(code or 0)
 
 
+@app.callback()
+def _find_the_pipeline(context: typer.Context) -> None:
+    """Every command but `up` starts from the addresses a running `up` left (veritext/addresses.py)."""
+    if context.invoked_subcommand != "up":
+        from veritext.addresses import use_addresses
+        from veritext.settings import UpSettings
+
+        use_addresses(UpSettings().addresses_path)
+
+
 def _stop_on_signals(stop: threading.Event) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -253,13 +263,14 @@ def status(
     def report() -> None:
         from rich.console import Console
 
-        from sink.db import make_engine
+        from sink.db import check_schema, make_engine
         from sink.settings import DatabaseSettings
         from stream.settings import KafkaSettings
         from veritext.status import render_status
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)
         try:
+            check_schema(engine)  # a database without the log's tables says so, not with a traceback
             summary = _collect_status(KafkaSettings(), engine)
         finally:
             engine.dispose()

