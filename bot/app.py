@@ -16,8 +16,10 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 
 from bot import replies
 from bot.gateway import GatewayClient, GatewayTrouble
+from bot.metrics import BotMetrics
 from bot.settings import BotSettings
 from schemas.errors import ConfigError, ServiceUnavailable
+from stream.metrics import serving_metrics
 
 __all__ = ["build_bot", "run_bot"]
 
@@ -25,9 +27,10 @@ log = logging.getLogger(__name__)
 
 
 class _Handlers:
-    def __init__(self, settings: BotSettings, gateway: GatewayClient) -> None:
+    def __init__(self, settings: BotSettings, gateway: GatewayClient, metrics: BotMetrics) -> None:
         self._settings = settings
         self._gateway = gateway
+        self._count = metrics.messages
         self._limit = parse(settings.rate_limit)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
@@ -46,21 +49,22 @@ class _Handlers:
             return
         lang = _lang(message)
         document = message.document
+        too_big = replies.too_big(self._settings.max_file_bytes, lang)
         if not (document.file_name or "").lower().endswith(".txt") and document.mime_type != "text/plain":
-            await _reply(message, replies.unreadable(lang))
+            await self._say(message, replies.unreadable(lang), "unreadable")
             return
         if (document.file_size or 0) > self._settings.max_file_bytes:
-            await _reply(message, replies.too_big(self._settings.max_file_bytes, lang))
+            await self._say(message, too_big, "unreadable")
             return
         file = await context.bot.get_file(document.file_id)
         content = bytes(await file.download_as_bytearray())
         if len(content) > self._settings.max_file_bytes:
-            await _reply(message, replies.too_big(self._settings.max_file_bytes, lang))
+            await self._say(message, too_big, "unreadable")
             return
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            await _reply(message, replies.unreadable(lang))
+            await self._say(message, replies.unreadable(lang), "unreadable")
             return
         await self._answer(message, text)
 
@@ -69,16 +73,20 @@ class _Handlers:
         chat = str(message.chat_id)
         if not self._limiter.hit(self._limit, chat):
             reset = self._limiter.get_window_stats(self._limit, chat).reset_time
-            await _reply(message, replies.wait_a_bit(max(1, int(reset - time.time())), lang))
+            await self._say(message, replies.wait_a_bit(max(1, int(reset - time.time())), lang), "limited")
             return
         try:
             scored = await self._gateway.score(text)
         except GatewayTrouble as problem:
             log.warning("the gateway did not score a text of chat %s: %s", chat, problem)
-            await _reply(message, replies.trouble(problem, lang))
+            await self._say(message, replies.trouble(problem, lang), "trouble")
             return
         log.info("answered chat %s: %.3f %s", chat, scored.probability, scored.label)
-        await _reply(message, replies.verdict(scored, lang))
+        await self._say(message, replies.verdict(scored, lang), "too_short" if scored.too_short else "scored")
+
+    async def _say(self, message: Message, text: str, outcome: str) -> None:
+        await _reply(message, text)
+        self._count.labels(outcome).inc()
 
 
 def _lang(message: Message) -> str:
@@ -95,11 +103,11 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.log(level, "an update failed: %s", context.error, exc_info=context.error if level == logging.ERROR else None)
 
 
-def build_bot(settings: BotSettings) -> Application:
+def build_bot(settings: BotSettings, metrics: BotMetrics) -> Application:
     if settings.token is None or not settings.token.get_secret_value().strip():
         raise ConfigError("set VERITEXT_TELEGRAM_TOKEN to the bot's token (from @BotFather)")
     gateway = GatewayClient(settings.gateway_url, settings.gateway_key, settings.wait_s)
-    handlers = _Handlers(settings, gateway)
+    handlers = _Handlers(settings, gateway, metrics)
     api = settings.api_url.rstrip("/")
 
     async def close_gateway(_: Application) -> None:
@@ -122,11 +130,14 @@ def build_bot(settings: BotSettings) -> Application:
 
 
 def run_bot(settings: BotSettings) -> int:
-    """Long-poll until SIGINT or SIGTERM."""
+    """Long-poll until SIGINT or SIGTERM, serving the bot's metrics meanwhile."""
     log.info("bot polling %s, asking the gateway at %s", settings.api_url, settings.gateway_url)
-    application = build_bot(settings)
+    metrics = BotMetrics()
+    application = build_bot(settings, metrics)
+    port_setting = "VERITEXT_TELEGRAM_METRICS_PORT"
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        with serving_metrics(metrics.registry, settings.metrics_host, settings.metrics_port, port_setting):
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken as exc:
         raise ConfigError(f"Telegram refused the bot's token (VERITEXT_TELEGRAM_TOKEN): {exc}") from None
     except NetworkError as exc:

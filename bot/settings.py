@@ -18,3 +18,5 @@ class BotSettings(BaseSettings):
     rate_limit: str = Field(default="10/minute", description="texts one chat may send")
     max_file_bytes: int = Field(default=1_000_000, ge=1, description="the largest .txt document it reads")
     wait_s: float = Field(default=60.0, gt=0, description="how long it waits for a score before giving up")
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")

@@ -74,6 +74,7 @@ def cli_commands() -> set[str]:
 
 def exposed_metric_names() -> set[str]:
     """Every sample name the gateway, scorer, sink and bridge registries can expose (`_total`, `_bucket`...)."""
+    from bot.metrics import BotMetrics
     from ingest.bridge.metrics import BridgeMetrics
     from ingest.gateway.metrics import GatewayMetrics
     from scorer.metrics import ScorerMetrics
@@ -81,7 +82,7 @@ def exposed_metric_names() -> set[str]:
 
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "summary": ("_count", "_sum")}
     names = set()
-    registries = (GatewayMetrics(), ScorerMetrics("g"), SinkMetrics("g"), BridgeMetrics())
+    registries = (GatewayMetrics(), ScorerMetrics("g"), SinkMetrics("g"), BridgeMetrics(), BotMetrics())
     for registry in (metrics.registry for metrics in registries):
         for family in registry.collect():
             names.update(family.name + s for s in suffixes.get(family.type, ("",)))
