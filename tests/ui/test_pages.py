@@ -50,7 +50,7 @@ def _check(page: Page, base: str, text: str) -> None:
     page.goto(f"{base}/")
     page.fill("textarea", text)
     page.click("button[type=submit]")
-    expect(page.locator(".probability")).to_have_text(re.compile(r"^\d{1,3}%$"), timeout=30_000)
+    expect(page.locator(".probability")).to_have_text(re.compile(r"^[<>]?\d{1,2}%$"), timeout=30_000)
 
 
 def test_check_a_text_see_it_live_follow_a_batch_and_read_the_detectors(page: Page, kafka, database_url, tmp_path):

@@ -28,6 +28,18 @@ __all__ = ["STATIC", "login_redirect", "render", "router"]
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
 _templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def percent(probability: float) -> str:
+    """A probability as people read it: never "100%" or "0%", which no detector can know."""
+    if probability > 0.995:
+        return ">99%"
+    if probability < 0.005:
+        return "<1%"
+    return f"{probability:.0%}"
+
+
+_templates.env.filters["percent"] = percent
 PAGE_WAIT_S = 20  # how long the check form waits for the score before showing the pending page
 RECENT = 50
 

@@ -3,6 +3,9 @@
 // live parts.
 "use strict";
 
+// As the server's `percent` filter: never "100%" or "0%".
+const percent = (p) => (p > 0.995 ? ">99%" : p < 0.005 ? "<1%" : Math.round(p * 100) + "%");
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("check");
   if (form) {
@@ -54,7 +57,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const a = document.createElement("a");
       a.href = "/texts/" + item.submission_id;
       const b = document.createElement("b");
-      b.textContent = Math.round(item.probability * 100) + "%";
+      b.textContent = percent(item.probability);
       a.append(b, " " + item.preview);
       li.append(a);
       recent.prepend(li);
