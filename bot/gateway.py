@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 __all__ = ["GatewayClient", "GatewayTrouble", "Scored"]
 
-Trouble = Literal["invalid", "too_long", "limited", "busy", "slow", "unreachable", "refused"]
+Trouble = Literal["invalid", "too_long", "limited", "busy", "slow", "unreachable", "refused", "missing"]
 
 
 class GatewayTrouble(Exception):
@@ -37,7 +37,7 @@ class Scored:
 
 class GatewayClient:
     def __init__(self, base_url: str, key: SecretStr | None, wait_s: float) -> None:
-        headers = {"X-API-Key": key.get_secret_value()} if key is not None else {}
+        headers = {"X-API-Key": key.get_secret_value()} if key is not None and key.get_secret_value() else {}
         self._http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=httpx.Timeout(45.0))
         self._wait_s = wait_s
 
@@ -45,15 +45,14 @@ class GatewayClient:
         deadline = time.monotonic() + self._wait_s
         answer = await self._call("POST", "/v1/texts", params={"wait": 30}, json={"text": text})
         view = answer.json()
+        submission = view["submission_id"]
         while view.get("status") != "scored":
             if view.get("status") == "failed":
                 raise GatewayTrouble("refused", view.get("failure") or "the text could not be scored")
             if time.monotonic() > deadline:
                 raise GatewayTrouble("slow", "no score in time")
             await asyncio.sleep(1.0)
-            view = (
-                await self._call("GET", view["href"] if "href" in view else f"/v1/texts/{view['submission_id']}")
-            ).json()
+            view = await self._view(submission)
         score = view["scores"][0]
         return Scored(
             text=text,
@@ -64,6 +63,15 @@ class GatewayClient:
             detector=f"{score['detector_name']}@{score['detector_version']}",
             segments=score.get("segments") or [],
         )
+
+    async def _view(self, submission: str) -> dict[str, Any]:
+        """The submission as the log holds it; queued while the log does not hold it yet (404)."""
+        try:
+            return (await self._call("GET", f"/v1/texts/{submission}")).json()
+        except GatewayTrouble as trouble:
+            if trouble.kind == "missing":
+                return {"status": "queued"}
+            raise
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -81,6 +89,7 @@ class GatewayClient:
         kind: Trouble = {
             401: "refused",
             403: "refused",
+            404: "missing",
             413: "too_long",
             422: "invalid",
             429: "limited",
