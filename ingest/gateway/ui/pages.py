@@ -100,17 +100,20 @@ async def check(
     return RedirectResponse(f"/texts/{event.submission_id}?new=1", status.HTTP_303_SEE_OTHER)
 
 
-@router.get("/texts/{submission_id}")
+@router.get("/texts/{submission}")
 def text_page(
-    request: Request, submission_id: UUID, caller: ReadingVisitor, store: StoreDep, reads: ReadsDep, new: bool = False
+    request: Request, submission: str, caller: ReadingVisitor, store: StoreDep, reads: ReadsDep, new: bool = False
 ) -> HTMLResponse:
     """A submission's verdict, sentence by sentence; pending (and waiting for it) while it is not scored."""
+    submission_id = _uuid(submission)
+    if submission_id is None:
+        return _missing(request, "submission", submission)
     view = store.get(submission_id, caller.reads_as)
     text = reads.text_of(submission_id, caller.reads_as) if view is not None else None
     if view is None or text is None:
         if new:  # just submitted from this page: not in the log yet
             return render(request, "text.html", view=None, submission_id=submission_id)
-        return render(request, "error.html", status.HTTP_404_NOT_FOUND, error=f"no submission {submission_id}")
+        return _missing(request, "submission", submission)
     score = view.scores[0] if view.scores else None
     parts = []
     if score is not None:
@@ -172,20 +175,22 @@ def batches_page(request: Request, caller: ReadingVisitor, reads: ReadsDep) -> H
     return render(request, "batches.html", batches=reads.recent_batches(caller.reads_as, RECENT))
 
 
-@router.get("/batches/{batch_id}")
-def batch_page(request: Request, batch_id: UUID, caller: ReadingVisitor, batches: BatchStoreDep) -> HTMLResponse:
-    progress = batches.progress(batch_id, caller.reads_as)
+@router.get("/batches/{batch}")
+def batch_page(request: Request, batch: str, caller: ReadingVisitor, batches: BatchStoreDep) -> HTMLResponse:
+    batch_id = _uuid(batch)
+    progress = batches.progress(batch_id, caller.reads_as) if batch_id is not None else None
     if progress is None:
-        return render(request, "error.html", status.HTTP_404_NOT_FOUND, error=f"no batch {batch_id}")
+        return _missing(request, "batch", batch)
     return render(request, "batch.html", batch=progress)
 
 
-@router.get("/batches/{batch_id}/results.csv")
+@router.get("/batches/{batch}/results.csv")
 def batch_csv(
-    request: Request, batch_id: UUID, caller: ReadingVisitor, batches: BatchStoreDep, reads: ReadsDep
+    request: Request, batch: str, caller: ReadingVisitor, batches: BatchStoreDep, reads: ReadsDep
 ) -> Response:
-    if batches.progress(batch_id, caller.reads_as) is None:
-        return render(request, "error.html", status.HTTP_404_NOT_FOUND, error=f"no batch {batch_id}")
+    batch_id = _uuid(batch)
+    if batch_id is None or batches.progress(batch_id, caller.reads_as) is None:
+        return _missing(request, "batch", batch)
 
     async def chunks():
         yield "\ufeff"  # the byte-order mark: spreadsheets then read Cyrillic right
@@ -251,6 +256,18 @@ def logout() -> Response:
     response = RedirectResponse("/", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def _missing(request: Request, what: str, name: str) -> HTMLResponse:
+    """Unknown, another tenant's, or not an id at all: the same 404 page."""
+    return render(request, "error.html", status.HTTP_404_NOT_FOUND, error=f"no {what} {name[:100]}")
 
 
 def _local(target: str) -> str:
