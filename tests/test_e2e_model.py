@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from schemas.errors import InputError
 from sink.models import Score, Submission
 from tests.helpers import LEGACY_RESULT, read_texts, wait_until
 from tests.pipeline import count_rows, pipeline, status_of
@@ -66,3 +67,21 @@ def test_predict_answers_the_original_format_with_the_stored_probability(kafka, 
                 )
 
         assert f"{wait_until(stored):.3f}" == match["p"]
+
+
+def test_the_python_api_gives_the_verdict_the_pipeline_stores(kafka, engine, real_detector):
+    from veritext import Detector
+
+    text = read_texts("ru/llm_explainer_machine.jsonl", "machine", 1)[0]
+    with pipeline(kafka, engine, detector=real_detector) as p:
+        answer = p.client.post("/v1/texts?wait=30", json={"text": "\u200b" + text + "\x00"})  # cleaned the same way
+        assert answer.status_code == 200, answer.text
+        stored = answer.json()["scores"][0]
+    detector = Detector.load()
+    assert detector.spec == f"{real_detector.name}@{real_detector.version}" == f"probe@{stored['detector_version']}"
+    [verdict] = detector.score(["\u200b" + text + "\x00"])
+    assert verdict.probability == pytest.approx(stored["probability"], abs=1e-6)
+    assert verdict.label == stored["label"] and verdict.confidence == stored["confidence"]
+    assert [(s.start, s.end) for s in verdict.segments] == [(s["start"], s["end"]) for s in stored["segments"]]
+    with pytest.raises(InputError, match="text 1: text contains a lone surrogate"):
+        detector.score(["fine", "lone \ud800"])
