@@ -36,7 +36,7 @@ class _Handlers:
 
     async def help(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_message is not None:
-            await update.effective_message.reply_text(replies.HELP, parse_mode=ParseMode.HTML)
+            await _reply(update.effective_message, replies.HELP)
 
     async def text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

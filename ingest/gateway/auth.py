@@ -86,11 +86,6 @@ class Caller:
         if self.key is not None and self.limiter is not None:
             await self.limiter.check_quota(self.key, texts)
 
-    async def charge_quota(self, texts: int) -> None:
-        """Count texts already accepted (a batch's lines), refusing nothing."""
-        if self.key is not None and self.limiter is not None:
-            await self.limiter.charge_quota(self.key, texts)
-
 
 def check_auth_mode(settings: AuthSettings, host: str) -> str:
     """The mode the gateway runs in; refuses `none` left implicit on an address others can reach."""

@@ -81,11 +81,6 @@ class KeyLimiter:
             retry = await self._retry_after(self._quota, item, key.name)
             raise RateLimited(f"key {key.name!r} used its quota of {key.quota_per_day} texts a day", retry)
 
-    async def charge_quota(self, key: StoredKey, texts: int) -> None:
-        """Count texts already accepted (a batch's lines) against the quota, without refusing anything."""
-        if key.quota_per_day is not None and texts > 0:
-            await self._hit(self._quota, RateLimitItemPerDay(key.quota_per_day), key.name, texts)
-
     async def _hit(self, limiter, item: RateLimitItem, name: str, cost: int = 1) -> bool:
         try:
             return await limiter.hit(item, name, cost=cost)

@@ -70,7 +70,7 @@ def test_the_in_memory_limiter_counts_requests_and_texts():
                 seen.append("ok")
             except RateLimited as exc:
                 seen.append(f"429 after {exc.retry_after_s}")
-        await limiter.charge_quota(key, 3)
+        await limiter.check_quota(key, 3)  # the whole quota at once: allowed
         with pytest.raises(RateLimited, match="quota of 3"):
             await limiter.check_quota(key)
         return seen
