@@ -20,13 +20,13 @@ import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
+from scratch import scratch_database
 
 from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.auth import Access, Authenticator
 from ingest.gateway.ratelimit import KeyLimiter
 from sink.batches import SqlBatchStore
-from sink.db import make_engine, migrate
+from sink.db import make_engine
 from sink.keys import SqlKeyStore
 from sink.queries import SqlSubmissionStore
 from stream.admin import ensure_topics
@@ -35,7 +35,6 @@ from stream.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ADMIN_URL = os.environ.get("VERITEXT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = "redis://127.0.0.1:6379/15"
 MODES = ("no auth", "api key, memory counters", "api key, Redis counters")
 
@@ -62,15 +61,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    name = f"veritext_auth_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    migrate(database_url)
-    engine = make_engine(database_url)
-    keys = SqlKeyStore(engine)
     latency: dict[str, list[float]] = {mode: [] for mode in MODES}
-    with EmbeddedBroker() as broker:
+    with scratch_database("veritext_auth") as database_url, EmbeddedBroker() as broker:
+        engine = make_engine(database_url)
+        keys = SqlKeyStore(engine)
         kafka = KafkaSettings(bootstrap=broker.bootstrap, topic_prefix=f"bench-{uuid.uuid4().hex[:6]}")
         ensure_topics(kafka)
         for round_ in range(args.rounds):
@@ -89,9 +83,7 @@ def main() -> int:
                     GatewaySettings(), kafka, SqlSubmissionStore(engine), SqlBatchStore(engine), access=access
                 )
                 latency[mode] += asyncio.run(_latencies(app, args.requests, key))
-    engine.dispose()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        engine.dispose()
 
     def summary(mode: str) -> dict[str, float]:
         ms = sorted(t * 1000 for t in latency[mode])

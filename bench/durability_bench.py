@@ -24,11 +24,11 @@ import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
+from scratch import scratch_database
 
 from ingest.gateway import GatewaySettings, create_app
 from sink.batches import SqlBatchStore
-from sink.db import make_engine, migrate
+from sink.db import make_engine
 from sink.queries import SqlSubmissionStore
 from sink.recorder import SqlSubmissionRecorder
 from stream.admin import ensure_topics
@@ -37,7 +37,6 @@ from stream.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ADMIN_URL = os.environ.get("VERITEXT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 async def _latencies(app, n: int) -> list[float]:
@@ -74,15 +73,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    name = f"veritext_durability_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    migrate(database_url)
-    engine = make_engine(database_url)
     latency = {"topic only": [], "recorded first": []}
     rate = {"topic only": [], "recorded first": []}
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as tmp:
+    with (
+        scratch_database("veritext_durability") as database_url,
+        EmbeddedBroker() as broker,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        engine = make_engine(database_url)
         kafka = KafkaSettings(bootstrap=broker.bootstrap, topic_prefix=f"bench-{uuid.uuid4().hex[:6]}")
         ensure_topics(kafka)
         path = Path(tmp) / "texts.jsonl"
@@ -94,9 +92,7 @@ def main() -> int:
                 )
                 latency[mode] += asyncio.run(_latencies(app, args.requests))
                 rate[mode].append(_ingest_rate(kafka, database_url, path, args.lines, recorder is not None))
-    engine.dispose()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        engine.dispose()
 
     def summary(mode: str) -> dict[str, float]:
         ms = sorted(t * 1000 for t in latency[mode])
