@@ -1,5 +1,5 @@
 """The web page's reads of the log (ingest/gateway/ui/reads.py): a submission's text, the latest scores
-and batches of a tenant, a batch's results as CSV, and the comparison of two versions; the deployment's
+of a tenant, a batch's results as CSV, and the comparison of two versions; the deployment's
 status comes from the composition root, which knows the broker and the consumer groups."""
 
 from collections.abc import Callable, Iterator
@@ -8,9 +8,8 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from schemas.api import BatchProgress, RecentText, preview
+from schemas.api import RecentText, preview
 from schemas.results import Comparison
-from sink.batches import SqlBatchStore
 from sink.db import reading
 from sink.export import csv_chunks
 from sink.models import Score, Submission
@@ -22,7 +21,6 @@ __all__ = ["SqlPageReads"]
 class SqlPageReads:
     def __init__(self, engine: Engine, status: Callable[[], Any]) -> None:
         self._engine = engine
-        self._batches = SqlBatchStore(engine)
         self._status = status
 
     def text_of(self, submission_id: UUID, tenant: str | None) -> str | None:
@@ -51,9 +49,6 @@ class SqlPageReads:
                 )
                 for score, text in session.execute(query)
             ]
-
-    def recent_batches(self, tenant: str | None, limit: int) -> list[BatchProgress]:
-        return self._batches.recent(limit, tenant)
 
     def batch_csv(self, batch_id: UUID, tenant: str | None) -> Iterator[str]:
         yield from csv_chunks(iter_results(self._engine, ResultSelection(batch_id=batch_id, tenant=tenant)))

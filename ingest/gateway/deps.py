@@ -40,6 +40,8 @@ class BatchStore(BatchLedger, Protocol):
 
     def progress(self, batch_id: UUID, tenant: str | None = None) -> BatchProgress | None: ...
 
+    def recent(self, limit: int = 20, tenant: str | None = None) -> list[BatchProgress]: ...
+
 
 def _submitter(request: Request) -> Submitter:
     return request.app.state.submitter

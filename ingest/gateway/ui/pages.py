@@ -171,8 +171,8 @@ async def _visible(reads: PageReads, event: ScoreEvent, tenant: str | None) -> R
 
 
 @router.get("/batches")
-def batches_page(request: Request, caller: ReadingVisitor, reads: ReadsDep) -> HTMLResponse:
-    return render(request, "batches.html", batches=reads.recent_batches(caller.reads_as, RECENT))
+def batches_page(request: Request, caller: ReadingVisitor, batches: BatchStoreDep) -> HTMLResponse:
+    return render(request, "batches.html", batches=batches.recent(RECENT, caller.reads_as))
 
 
 @router.get("/batches/{batch}")
