@@ -102,3 +102,15 @@ def real_detector():
         unavailable(f"the packaged model ({exc})")
     detector.warmup()
     return detector
+
+
+@pytest.fixture(scope="session")
+def real_model():
+    """The packaged gemma-3-270m whole (the probe's model is cut after its deepest layer), loaded once."""
+    from scorer.detectors.causal_lm import load_causal_lm
+    from scorer.settings import ScorerSettings
+
+    try:
+        return load_causal_lm("packaged", cache_dir=ScorerSettings().model_dir)
+    except Exception as exc:
+        unavailable(f"the packaged model ({exc})")

@@ -35,6 +35,7 @@ from scorer.calibration.probe_fit import (
 from scorer.calibration.probe_report import Report, calibrated, fold_metrics, metrics_of
 from scorer.calibration.train import progress_bar
 from scorer.detectors.features import FEATURE_NAMES
+from scorer.detectors.packaged import REFERENCE_NUMERICS
 from scorer.detectors.probe import probe_version
 from scorer.detectors.probe_model import ProbeModel
 from scorer.detectors.registry import DetectorOptions, load_statistics
@@ -195,7 +196,7 @@ def _report(
     b = np.array([model.calibration(lang).segment_b for lang in span_langs])
     segments = metrics_of(model, corpus, owners[of_test], 1.0 / (1.0 + np.exp(-(a * span_logits + b))))
     return {
-        "detector": f"probe@{probe_version(model)}",
+        "detector": f"probe@{probe_version(model, REFERENCE_NUMERICS)}",  # fitted and evaluated on CPU fp32
         "data_sha256": model.data_sha256,
         "prior": model.prior,
         "config": vars(config),

@@ -27,11 +27,12 @@ class CachedStatistics:
             performer,
             statistics.window,
             statistics.skip_tokens,
-            statistics.head_dtype,
+            statistics.numerics,
             *(field.name for field in fields(TextStatistics)),  # what a cached row holds
         ]
         key = hashlib.sha256("|".join(map(str, setup)).encode()).hexdigest()
         self._statistics = statistics
+        self.numerics = statistics.numerics
         self._batch_size = batch_size
         self.path = Path(cache_dir).expanduser() / f"stats-{key[:16]}.jsonl"
         self._known: dict[str, TextStatistics] = {}

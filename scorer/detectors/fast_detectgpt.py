@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from scorer.detectors.base import Verdict
 from scorer.detectors.features import raw_criterion
 from scorer.detectors.likelihood import StatisticsSource
+from scorer.detectors.packaged import versioned
 
 __all__ = ["CENTER", "SCALE", "FastDetectGPT", "fast_detectgpt_version"]
 
@@ -26,17 +27,18 @@ SKIP_TOKENS = 0  # as published: every token counts
 _MIN_PREDICTED = 2
 
 
-def fast_detectgpt_version(model_id: str) -> str:
+def fast_detectgpt_version(model_id: str, numerics: str) -> str:
     digest = hashlib.sha256(f"{model_id}|{WINDOW}|{SKIP_TOKENS}|{CENTER!r}|{SCALE!r}".encode()).hexdigest()
-    return f"gemma3-270m-raw-{digest[:8]}" if model_id.startswith("gemma-3-270m") else f"{model_id}-raw-{digest[:8]}"
+    name = "gemma3-270m" if model_id.startswith("gemma-3-270m") else model_id
+    return versioned(f"{name}-raw-{digest[:8]}", numerics)
 
 
 class FastDetectGPT:
     name = "fast-detectgpt"
 
-    def __init__(self, statistics: StatisticsSource, version: str) -> None:
+    def __init__(self, statistics: StatisticsSource, model_id: str) -> None:
         self._statistics = statistics
-        self.version = version
+        self.version = fast_detectgpt_version(model_id, statistics.numerics)
 
     def warmup(self) -> None:
         self.score(["A short text to check that the model runs on this device."])

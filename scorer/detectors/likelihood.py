@@ -21,18 +21,21 @@ from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.features import FEATURE_NAMES, feature_vector
 from scorer.detectors.language import detect_language
 from scorer.detectors.lm_statistics import TextStatistics
-from scorer.detectors.packaged import artifact_version
+from scorer.detectors.packaged import artifact_version, versioned
 
 __all__ = ["LikelihoodDetector", "StatisticsSource", "likelihood_version"]
 
 
 class StatisticsSource(Protocol):
+    numerics: str  # device class and precision (lm_statistics.py)
+
     def statistics(self, texts: Sequence[str]) -> list[TextStatistics]: ...
 
 
-def likelihood_version(calibration: Calibration) -> str:
-    """The version of a likelihood detector using `calibration` (which names its models and window)."""
-    return artifact_version(calibration.model, "cal", calibration.sha256)
+def likelihood_version(calibration: Calibration, numerics: str) -> str:
+    """The version of a likelihood detector using `calibration` (which names its models and window)
+    with `numerics` (packaged.py `versioned`)."""
+    return versioned(artifact_version(calibration.model, "cal", calibration.sha256), numerics)
 
 
 class LikelihoodDetector:
@@ -43,7 +46,7 @@ class LikelihoodDetector:
             raise ValueError(f"the calibration uses features {calibration.features}, this code {FEATURE_NAMES}")
         self._statistics = statistics
         self.calibration = calibration
-        self.version = likelihood_version(calibration)
+        self.version = likelihood_version(calibration, statistics.numerics)
 
     def warmup(self) -> None:
         self.score(["A short text to check that the model runs on this device, in a few more words."])

@@ -21,7 +21,8 @@ for the offline cache), so one forward pass serves the document, its sentences a
 nothing per token is kept. `statistics` is the special case of one block after the opening
 (`TextStatistics`), what the plain likelihood detectors read. With `with_head=False` (a probe that
 reads no likelihood feature) the output head is skipped: the statistics are zeros, and only the counts
-and the states are measured.
+and the states are measured; given a model cut after the deepest probe layer (causal_lm.py `cut_after`),
+so are the layers past it.
 
 - **Windows.** A text is tokenized whole (`tokenize`, with character offsets), then cut into windows of
   `window` tokens (BOS first, then `window - 1` text tokens); each token is predicted once, within its
@@ -33,14 +34,22 @@ and the states are measured.
   write (a quote, a prompt, an edited lead; in shared/data/en every machine text opens with ~20 words of
   its human pair). Callers of `measure` choose their own first bound.
 - **Batching.** Windows of all texts in a batch are sorted by length and packed into padded sub-batches
-  of at most `max_batch_tokens`; similar lengths together keep padding small.
+  of at most `max_batch_tokens` (padding included); similar lengths together keep padding small. A
+  window is at most `window` tokens, so any text is measured, however long, in sub-batches in budget.
 - **Memory.** The vocabulary of gemma-3 has 262,144 entries, so full logits of a batch would take
   gigabytes. The transformer body runs once per sub-batch, then the output head runs on `chunk_tokens`
   positions at a time and only seven numbers per position are kept. The final logit soft-capping of the
-  config is applied when set.
+  config is applied when set. On a GPU both sizes come from the device's free memory when the model is
+  set up (`device_budgets`); on a CPU they are the fixed defaults.
+- **No host sync per sub-batch.** Inputs are built on the host, pinned and copied without blocking on a
+  GPU; the counted positions are picked by index (not by a boolean mask, whose size the host would have
+  to wait for) and summed into per-block sums that stay on the device until the batch is done.
 - **Head precision.** `head_dtype` bfloat16 rounds the logits to about two decimal digits: per-text
   features move by about 1e-3 (the log-rank more, through ties), AUROC by about 0.01; on the 2-core CPU it
   was 1.14x faster end to end (bench/results/detector_cpu.md).
+- **Numerics.** `numerics` names the device class and precisions ("cpu-fp32", "cuda-bf16",
+  "cpu-fp32-bf16head"); detectors add it to their version except for the reference, CPU fp32 (see
+  packaged.py `numerics_tag`), since a bf16 body on a GPU moves the scores by more than 1e-3.
 - **Determinism.** Same text, same sums: bit for bit on CPU for the same batch. With an fp32 head the
   sums move by about 1e-5 with whatever else is in the batch (padding), with a bf16 head by about 1e-3.
 """
@@ -56,6 +65,7 @@ import torch
 
 from schemas.errors import DetectorError
 from scorer.detectors.causal_lm import CausalLM
+from scorer.detectors.packaged import numerics_tag
 
 __all__ = [
     "N_STATS",
@@ -65,6 +75,7 @@ __all__ = [
     "LMStatistics",
     "TextStatistics",
     "Tokenized",
+    "device_budgets",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,6 +83,9 @@ log = logging.getLogger(__name__)
 N_STATS = 7  # ll, mu, var, logrank, xent, surprise, off_top
 SURPRISE_LOG_LIKELIHOOD = -8.0
 TOP_RANKS = 100
+_MAX_SUB_BATCH_TOKENS = 262_144  # on a GPU: past this a bigger sub-batch no longer runs faster per token
+_MAX_CHUNK = 8_192
+_PRECISION = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,8 @@ class LMStatistics:
             )
         if performer is not None and performer.tokenizer.get_vocab() != model.tokenizer.get_vocab():
             raise DetectorError(f"{model.model_id} and {performer.model_id} do not share a tokenizer")
+        if with_head and model.cut:
+            raise DetectorError(f"{model.model_id} was cut after a probe layer: it has no output head to read")
         n_layers = model.model.config.get_text_config().num_hidden_layers
         if any(not 0 <= layer <= n_layers for layer in probe_layers):
             raise DetectorError(f"probe layers {list(probe_layers)} outside 0..{n_layers} of {model.model_id}")
@@ -150,11 +166,15 @@ class LMStatistics:
         self.skip_tokens = skip_tokens
         self.probe_layers = tuple(probe_layers)
         self.with_head = with_head
-        self._max_batch_tokens = max_batch_tokens
-        self._chunk_tokens = chunk_tokens
+        self._max_batch_tokens, self._chunk_tokens = device_budgets(
+            model, max_batch_tokens, chunk_tokens, window=window, with_head=with_head
+        )
         bos = model.tokenizer.bos_token_id
         self._bos = [bos] if bos is not None else []
         self._pad_id = model.tokenizer.pad_token_id or 0
+        body = _PRECISION.get(dtype := next(model.body.parameters()).dtype, str(dtype))
+        head = _PRECISION.get(self.head_dtype, str(self.head_dtype)) if with_head else None
+        self.numerics = numerics_tag(model.device.type, body, head)
 
     def tokenize(self, text: str) -> Tokenized:
         """The text's tokens with their character spans (needs a fast tokenizer)."""
@@ -202,7 +222,7 @@ class LMStatistics:
         ]
         windows = [(w, b) for w, b in windows if (b >= 0).any()]
         width = N_STATS + self._probe_width()
-        sums = torch.zeros((first_block, width), dtype=torch.float64)
+        sums = torch.zeros((first_block, width), dtype=torch.float64, device=self.model.device)
         try:
             with torch.inference_mode():
                 for group in self._sub_batches([w for w, _ in windows]):
@@ -213,7 +233,7 @@ class LMStatistics:
         for which in blocks:
             counted = which[which >= 0]
             np.add.at(counts, counted, 1)
-        table = sums.numpy()
+        table = sums.cpu().numpy()
         result, first_block = [], 0
         for cuts in bounds:
             rows = slice(first_block, first_block + len(cuts) - 1)
@@ -241,24 +261,29 @@ class LMStatistics:
         """Add the statistics of windows (padded on the right into one batch) into `sums` (blocks, width):
         the token predicted at position t of row r goes to block rows_blocks[r][t] (not counted when < 0)."""
         width = max(len(x) for x in rows_ids)
-        input_ids = torch.full((len(rows_ids), width), self._pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows_ids), width), dtype=torch.long)
-        target_block = torch.full((len(rows_ids), width - 1), -1, dtype=torch.long)
+        input_ids = np.full((len(rows_ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows_ids), width), dtype=np.int64)
+        target_block = np.full((len(rows_ids), width - 1), -1, dtype=np.int64)
         for r, (x, b) in enumerate(zip(rows_ids, rows_blocks, strict=True)):
-            input_ids[r, : len(x)] = torch.tensor(x, dtype=torch.long)
+            input_ids[r, : len(x)] = x
             mask[r, : len(x)] = 1
-            target_block[r, : len(b)] = torch.from_numpy(b)
+            target_block[r, : len(b)] = b
         counted = target_block >= 0  # position t predicts token t + 1 of the window
-        targets = input_ids[:, 1:][counted].to(self.model.device)
-        states, probe = _states(self.model, input_ids, mask, counted, self.probe_layers)
+        device = self.model.device
+        rows, positions = np.nonzero(counted)
+        where = _to_device(rows * width + positions, device)  # flat index of the position predicting each one
+        blocks = _to_device(target_block[counted], device)
+        targets = _to_device(input_ids[:, 1:][counted], device)
+        inputs = _to_device(input_ids, device), _to_device(mask, device)
+        states, probe = _states(self.model, *inputs, where, self.probe_layers)
         if not self.with_head:  # a probe alone: the counts and states, no output head (most of the time)
-            per_token = torch.zeros((len(targets), N_STATS), device=states.device)
+            per_token = torch.zeros((len(where), N_STATS), device=device)
             rows = per_token if probe is None else torch.cat([per_token, probe], dim=-1)
-            sums.index_add_(0, target_block[counted], rows.cpu().double())
+            sums.index_add_(0, blocks, rows.double())
             return
         performer_states = None
         if self.performer is not None:
-            performer_states, _ = _states(self.performer, input_ids, mask, counted, ())
+            performer_states, _ = _states(self.performer, *inputs, where, ())
         per_token = torch.cat(
             [
                 self._token_stats(
@@ -266,11 +291,11 @@ class LMStatistics:
                     None if performer_states is None else performer_states[start : start + self._chunk_tokens],
                     targets[start : start + self._chunk_tokens],
                 )
-                for start in range(0, len(targets), self._chunk_tokens)
+                for start in range(0, len(where), self._chunk_tokens)
             ]
         )
-        rows = per_token.cpu().double() if probe is None else torch.cat([per_token, probe], dim=-1).cpu().double()
-        sums.index_add_(0, target_block[counted], rows)
+        rows = per_token if probe is None else torch.cat([per_token, probe], dim=-1)
+        sums.index_add_(0, blocks, rows.double())
 
     def _shifted_logits(self, lm: CausalLM, states: torch.Tensor) -> torch.Tensor:
         """fp32 logits minus their row maximum (soft-capped first when the config asks for it)."""
@@ -314,22 +339,54 @@ class LMStatistics:
 
 
 def _states(
-    lm: CausalLM, input_ids: torch.Tensor, mask: torch.Tensor, counted: torch.Tensor, probe_layers: tuple[int, ...]
+    lm: CausalLM, input_ids: torch.Tensor, mask: torch.Tensor, where: torch.Tensor, probe_layers: tuple[int, ...]
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The last hidden states at the positions predicting counted tokens, flattened to (n, hidden), and
-    the probe layers' states at the counted tokens' own positions, concatenated to (n, layers * hidden)."""
-    output = lm.body(
-        input_ids=input_ids.to(lm.device),
-        attention_mask=mask.to(lm.device),
-        use_cache=False,
-        output_hidden_states=bool(probe_layers),
-    )
-    where = counted.to(lm.device)
-    predicting = output.last_hidden_state[:, :-1][where]
+    """The last hidden states at the positions predicting counted tokens, (n, hidden), and the probe
+    layers' states at the counted tokens' own positions (one further), concatenated to (n, layers * hidden);
+    `where` holds the flat index (row * width + position) of each position predicting a counted token."""
+    output = lm.body(input_ids=input_ids, attention_mask=mask, use_cache=False, output_hidden_states=bool(probe_layers))
+
+    def picked(states: torch.Tensor, shift: int = 0) -> torch.Tensor:
+        return states.reshape(-1, states.shape[-1]).index_select(0, where + shift)
+
+    predicting = picked(output.last_hidden_state)
     if not probe_layers:
         return predicting, None
-    probe = torch.cat([output.hidden_states[layer][:, 1:][where].float() for layer in probe_layers], dim=-1)
+    probe = torch.cat([picked(output.hidden_states[layer], 1).float() for layer in probe_layers], dim=-1)
     return predicting, probe
+
+
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """`array` on `device`: on a GPU from pinned memory without blocking, so the host never waits."""
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if device.type != "cuda":
+        return tensor
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
+def device_budgets(
+    lm: CausalLM, max_batch_tokens: int, chunk_tokens: int, *, window: int, with_head: bool
+) -> tuple[int, int]:
+    """Tokens per padded sub-batch and positions per head chunk: as given on a CPU; on a GPU as many as
+    half of its free memory holds (at least as given), the head's logits taking half of that when used.
+
+    Per token of a sub-batch the body keeps every layer's hidden state (for the probe), the MLP's
+    intermediate activations and a row of attention scores per head; per position of a head chunk, the
+    logits and three float32 temporaries over the vocabulary.
+    """
+    if lm.device.type != "cuda":
+        return max_batch_tokens, chunk_tokens
+    free, _ = torch.cuda.mem_get_info(lm.device)
+    config = lm.model.config.get_text_config()
+    element = next(lm.body.parameters()).element_size()
+    per_token = element * ((config.num_hidden_layers + 1) * config.hidden_size + 4 * config.intermediate_size)
+    per_token += 4 * config.num_attention_heads * window
+    per_position = 4 * 4 * config.vocab_size
+    usable = free // 2
+    body_share = usable // 2 if with_head else usable
+    batch = min(max(max_batch_tokens, body_share // per_token), _MAX_SUB_BATCH_TOKENS)
+    chunk = min(max(chunk_tokens, (usable - body_share) // per_position), _MAX_CHUNK) if with_head else chunk_tokens
+    return int(batch), int(chunk)
 
 
 def _head_weights(lm: CausalLM, dtype: torch.dtype | None) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -16,17 +16,22 @@ Texts with fewer than `min_tokens` counted tokens are too short to judge: they g
 as their probability, the label "human" (no evidence, so no accusation), confidence "low" and
 `too_short=True`, with one segment covering the text.
 
+Step 1 is `prepare` (host-side work the scorer does for the next batch while the model runs this one),
+steps 2 to 4 `score_prepared`.
+
 The version names the scoring model and hashes the artifact (which names the model, window, layers and
-features), so any change to a probability changes the version every score records.
+features), so any change to a probability changes the version every score records; arithmetic other
+than CPU fp32 (a GPU's bfloat16) adds its tag (packaged.py `versioned`).
 """
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from schemas.events import Segment
 from scorer.detectors.base import Verdict
 from scorer.detectors.language import detect_language
-from scorer.detectors.lm_statistics import BlockSums, LMStatistics
-from scorer.detectors.packaged import artifact_version
+from scorer.detectors.lm_statistics import BlockSums, LMStatistics, Tokenized
+from scorer.detectors.packaged import artifact_version, versioned
 from scorer.detectors.probe_model import ProbeModel, design_row
 from scorer.detectors.segments import SegmentPlan, plan_segments
 from scorer.detectors.verdicts import confidence_of, label_of
@@ -34,8 +39,14 @@ from scorer.detectors.verdicts import confidence_of, label_of
 __all__ = ["ProbeDetector", "probe_version"]
 
 
-def probe_version(model: ProbeModel) -> str:
-    return artifact_version(model.model, "probe", model.sha256)
+def probe_version(model: ProbeModel, numerics: str) -> str:
+    return versioned(artifact_version(model.model, "probe", model.sha256), numerics)
+
+
+class PreparedText(NamedTuple):
+    tokens: Tokenized
+    lang: str
+    plan: SegmentPlan
 
 
 class ProbeDetector:
@@ -46,20 +57,27 @@ class ProbeDetector:
             raise ValueError(f"the probe model reads layers {model.layers}, the statistics {statistics.probe_layers}")
         self._statistics = statistics
         self.model = model
-        self.version = probe_version(model)
+        self.version = probe_version(model, statistics.numerics)
 
     def warmup(self) -> None:
         self.score(["A short text to check that the model runs on this device, in a few more words."])
 
     def score(self, texts: Sequence[str]) -> list[Verdict]:
-        tokenized = [self._statistics.tokenize(text) for text in texts]
-        langs = [detect_language(text) for text in texts]
-        plans = [
-            plan_segments(text, tokens.offsets, lang, skip=self.model.skip_tokens, min_tokens=self.model.segment_tokens)
-            for text, tokens, lang in zip(texts, tokenized, langs, strict=True)
-        ]
-        measured = self._statistics.measure(tokenized, [plan.bounds for plan in plans])
-        return [self._verdict(*args) for args in zip(plans, measured, langs, strict=True)]
+        return self.score_prepared(self.prepare(texts))
+
+    def prepare(self, texts: Sequence[str]) -> list[PreparedText]:
+        prepared = []
+        for text in texts:
+            tokens, lang = self._statistics.tokenize(text), detect_language(text)
+            plan = plan_segments(
+                text, tokens.offsets, lang, skip=self.model.skip_tokens, min_tokens=self.model.segment_tokens
+            )
+            prepared.append(PreparedText(tokens, lang, plan))
+        return prepared
+
+    def score_prepared(self, prepared: Sequence[PreparedText]) -> list[Verdict]:
+        measured = self._statistics.measure([p.tokens for p in prepared], [p.plan.bounds for p in prepared])
+        return [self._verdict(p.plan, sums, p.lang) for p, sums in zip(prepared, measured, strict=True)]
 
     def _verdict(self, plan: SegmentPlan, sums: BlockSums, lang: str) -> Verdict:
         total = sums.statistics()

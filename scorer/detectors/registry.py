@@ -104,10 +104,12 @@ def load_statistics(
     with_head: bool = True,
 ):
     """The likelihood statistics source these options name (models loaded, cache wrapped around)."""
-    from scorer.detectors.causal_lm import load_causal_lm
+    from scorer.detectors.causal_lm import cut_after, load_causal_lm
     from scorer.detectors.lm_statistics import LMStatistics
 
     model = load_causal_lm(options.model, cache_dir=cache_dir, device=options.device)
+    if probe_layers and not with_head:  # the layers past the deepest one the probe reads are not run
+        model = cut_after(model, max(probe_layers))
     performer = options.performer and load_causal_lm(options.performer, cache_dir=cache_dir, device=options.device)
     statistics = LMStatistics(
         model,
@@ -125,6 +127,19 @@ def load_statistics(
     return CachedStatistics(statistics, options.stats_cache)
 
 
+def _numerics(options: DetectorOptions, *, with_head: bool) -> str:
+    """The arithmetic these options score with, as lm_statistics.py names it once the model is loaded:
+    the body in bfloat16 on a GPU and fp32 on a CPU (causal_lm.py), the head as `head_precision` says."""
+    import torch
+
+    from scorer.detectors.gemma_model import pick_device
+    from scorer.detectors.packaged import numerics_tag
+
+    device = pick_device(options.device).type
+    head = "bf16" if _head_dtype(options) == torch.bfloat16 else "fp32"
+    return numerics_tag(device, "bf16" if device == "cuda" else "fp32", head if with_head else None)
+
+
 def _head_dtype(options: DetectorOptions):
     import torch
 
@@ -137,7 +152,7 @@ def _head_dtype(options: DetectorOptions):
 def _likelihood_version(options: DetectorOptions) -> str:
     from scorer.detectors.likelihood import likelihood_version
 
-    return likelihood_version(_calibration(options))
+    return likelihood_version(_calibration(options), _numerics(options, with_head=True))
 
 
 def _likelihood(cache_dir: Path, options: DetectorOptions) -> Detector:
@@ -158,7 +173,8 @@ def _probe_model(options: DetectorOptions):
 def _probe_version(options: DetectorOptions) -> str:
     from scorer.detectors.probe import probe_version
 
-    return probe_version(_probe_model(options))
+    model = _probe_model(options)
+    return probe_version(model, _numerics(options, with_head=bool(model.likelihood_features)))
 
 
 def _probe(cache_dir: Path, options: DetectorOptions) -> Detector:
@@ -179,14 +195,14 @@ def _probe(cache_dir: Path, options: DetectorOptions) -> Detector:
 def _fast_detectgpt_version(options: DetectorOptions) -> str:
     from scorer.detectors.fast_detectgpt import fast_detectgpt_version
 
-    return fast_detectgpt_version(_model_id(options.model))
+    return fast_detectgpt_version(_model_id(options.model), _numerics(options, with_head=True))
 
 
 def _fast_detectgpt(cache_dir: Path, options: DetectorOptions) -> Detector:
     from scorer.detectors.fast_detectgpt import SKIP_TOKENS, WINDOW, FastDetectGPT
 
     statistics = load_statistics(cache_dir, options, window=WINDOW, skip_tokens=SKIP_TOKENS)
-    return FastDetectGPT(statistics, _fast_detectgpt_version(options))
+    return FastDetectGPT(statistics, _model_id(options.model))
 
 
 # name -> (version(options), factory(cache_dir, options)), the default first

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from schemas.errors import DetectorError
@@ -18,6 +19,7 @@ from scorer.detectors import available_detectors, load_detector
 from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.likelihood import LikelihoodDetector
 from scorer.detectors.lm_statistics import LMStatistics
+from scorer.detectors.packaged import numerics_tag, versioned
 from scorer.detectors.registry import DEFAULT_DETECTOR, PACKAGED_CALIBRATION, DetectorOptions
 from tests.helpers import read_texts
 
@@ -26,11 +28,9 @@ RUSSIAN = "Быстрая коричневая лиса прыгает чере�
 
 
 @pytest.fixture(scope="session")
-def detector(real_detector) -> LikelihoodDetector:
-    """The previous default, the likelihood detector, on the model the real default detector loaded
-    (once per session in conftest)."""
-    model = real_detector._statistics.model
-    return LikelihoodDetector(LMStatistics(model, skip_tokens=24), Calibration.load(PACKAGED_CALIBRATION))
+def detector(real_model) -> LikelihoodDetector:
+    """The previous default, the likelihood detector, on the whole model (loaded once per session in conftest)."""
+    return LikelihoodDetector(LMStatistics(real_model, skip_tokens=24), Calibration.load(PACKAGED_CALIBRATION))
 
 
 @pytest.fixture
@@ -106,6 +106,42 @@ def test_long_text_is_measured_whole_in_windows(detector, statistics) -> None:
     half = statistics.statistics([sentence * 30])[0]
     whole = statistics.statistics([long_text])[0]
     assert half.n_predicted < whole.n_predicted <= 2 * half.n_predicted + statistics.skip_tokens
+
+
+@pytest.mark.model
+def test_no_padded_sub_batch_exceeds_the_token_budget_and_a_text_longer_than_it_is_measured_whole(statistics):
+    budget = 128
+    small = LMStatistics(statistics.model, window=64, max_batch_tokens=budget, skip_tokens=8)
+    shapes = []
+    hook = statistics.model.body.register_forward_pre_hook(
+        lambda _, args, kwargs: shapes.append(tuple(kwargs["input_ids"].shape)), with_kwargs=True
+    )
+    sentence = "The committee met again on Tuesday to discuss the budget for the new library building. "
+    texts = [sentence * 12, ENGLISH, RUSSIAN, sentence * 3]  # the first: ~200 tokens, past the budget
+    try:
+        measured = small.statistics(texts)
+    finally:
+        hook.remove()
+    assert shapes and all(rows * width <= budget for rows, width in shapes)
+    for text, stats in zip(texts, measured, strict=True):
+        assert stats.n_predicted == len(small.tokenize(text)) - 8
+    assert measured[0].n_predicted > budget
+
+
+@pytest.mark.model
+def test_the_probe_on_its_cut_model_reads_the_states_of_the_whole_model(real_detector, real_model):
+    """The probe's model ends at its deepest layer (no later layers, norm or head): the sums it measures
+    are the whole model's, within 1e-6, so its scores keep the version."""
+    cut = real_detector._statistics
+    assert cut.model.cut and len(cut.model.body.layers) == max(cut.probe_layers) < len(real_model.body.layers)
+    whole = LMStatistics(real_model, window=cut.window, skip_tokens=0, probe_layers=cut.probe_layers, with_head=False)
+    texts = [ENGLISH, RUSSIAN, " ".join([ENGLISH] * 3)]
+    tokenized = [cut.tokenize(text) for text in texts]
+    bounds = [(0, len(t) // 2, len(t)) for t in tokenized]
+    for a, b in zip(cut.measure(tokenized, bounds), whole.measure(tokenized, bounds), strict=True):
+        assert (a.counts == b.counts).all()
+        assert np.abs(a.states - b.states).max() <= 1e-6 * max(1.0, np.abs(b.states).max())
+    assert cut.numerics == "cpu-fp32" and "cpu" not in real_detector.version
 
 
 @pytest.mark.model
@@ -189,6 +225,17 @@ def test_registry_lists_name_at_version_with_the_default_first() -> None:
     assert any(n.startswith("probe@gemma3-270m-probe-") for n in names)
     assert any(n.startswith("likelihood@gemma3-270m-cal-") for n in names)
     assert any(n.startswith("fast-detectgpt@gemma3-270m-raw-") for n in names)
+
+
+def test_the_arithmetic_other_than_cpu_fp32_is_part_of_the_version() -> None:
+    reference = {s.partition("@")[0]: s.partition("@")[2] for s in available_detectors()}
+    bf16_head = {
+        s.partition("@")[0]: s.partition("@")[2] for s in available_detectors(DetectorOptions(head_precision="bf16"))
+    }
+    assert bf16_head["likelihood"] == f"{reference['likelihood']}-cpu-fp32-bf16head"
+    assert bf16_head["fast-detectgpt"] == f"{reference['fast-detectgpt']}-cpu-fp32-bf16head"
+    assert bf16_head["probe"] == reference["probe"]  # the shipped probe reads no output head
+    assert numerics_tag("cuda", "bf16", "bf16") == "cuda-bf16" and versioned("v", "cuda-bf16") == "v-cuda-bf16"
 
 
 def test_unknown_detector_name_lists_the_known_ones(tmp_path: Path) -> None:
