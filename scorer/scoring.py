@@ -2,22 +2,25 @@
 one dead letter per text the detector failed on alone (see `isolate`). Shared by the live scoring
 worker and by replay, so both batch, isolate and label the same way. Nothing is flushed here: the
 caller decides when its output must be durable.
+
+The live scorer runs the two halves apart, on two threads (scorer/worker.py): `run_model` on the
+texts its detector prepared, then `send_outcome`; replay runs both in turn (`score_jobs`).
 """
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from schemas.events import ScoreEvent, SubmissionEvent
 from schemas.topics import Topics
-from scorer.detectors.base import Detector
+from scorer.detectors.base import Detector, Verdict, stages
 from scorer.isolate import score_isolating
 from stream.dead_letter import send_dead_letter_from
 from stream.producer import EventProducer
 
-__all__ = ["BatchOutcome", "Job", "score_jobs"]
+__all__ = ["BatchOutcome", "Job", "ModelOutcome", "run_model", "score_jobs", "send_outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,21 @@ class BatchOutcome(NamedTuple):
     tokens: int  # tokens the detector read for the texts it scored
 
 
+class ModelOutcome(NamedTuple):
+    scored: list[tuple[Job, Verdict]]
+    failed: list[tuple[Job, str]]  # with the reason
+    seconds: float  # model time of the batch
+
+
+def run_model(
+    score: Callable[[Sequence[Any]], list[Verdict]], name: str, jobs: Sequence[Job], inputs: Sequence[Any]
+) -> ModelOutcome:
+    """Score `jobs` as one batch: `score` is the detector's (`stages`), `inputs` what it reads of each job."""
+    started = time.perf_counter()
+    scored, failed = score_isolating(score, jobs, inputs, name)
+    return ModelOutcome(scored, failed, time.perf_counter() - started)
+
+
 def score_jobs(
     detector: Detector,
     jobs: Sequence[Job],
@@ -50,11 +68,18 @@ def score_jobs(
     """Score `jobs` as one batch and queue the results."""
     if not jobs:
         return BatchOutcome(0, 0, 0.0, 0)
+    prepare, score = stages(detector)
+    outcome = run_model(score, detector.name, jobs, prepare([job.event.text for job in jobs]))
+    return send_outcome(detector, outcome, producer, topics, replayed=replayed)
+
+
+def send_outcome(
+    detector: Detector, outcome: ModelOutcome, producer: EventProducer, topics: Topics, *, replayed: bool = False
+) -> BatchOutcome:
+    """Queue a [scores] event per text scored and a dead letter per text failed."""
     spec = f"{detector.name}@{detector.version}"
-    started = time.perf_counter()
-    scored, failed = score_isolating(detector, jobs, [job.event.text for job in jobs])
-    seconds = time.perf_counter() - started
-    latency_ms = seconds * 1000
+    scored, failed = outcome.scored, outcome.failed
+    latency_ms = outcome.seconds * 1000
     for job, verdict in scored:
         score = ScoreEvent(
             submission_id=job.event.submission_id,
@@ -93,4 +118,5 @@ def score_jobs(
             detector=spec,
         )
     log.info("scored %d texts in %.0f ms (%d failed)", len(scored), latency_ms, len(failed))
-    return BatchOutcome(len(scored), len(failed), seconds, sum(verdict.n_tokens for _, verdict in scored))
+    tokens = sum(verdict.n_tokens for _, verdict in scored)
+    return BatchOutcome(len(scored), len(failed), outcome.seconds, tokens)

@@ -26,9 +26,10 @@ class ScorerSettings(BaseSettings):
     device: str | None = None  # "cpu", "cuda", "cuda:1"; None: CUDA when available
     head_precision: Literal["auto", "fp32", "bf16"] = "auto"
     group_id: str = "veritext-scorer"
-    max_batch: int = Field(default=16, ge=1, le=512)
+    max_batch: int = Field(default=256, ge=1, le=4096)  # texts: a cap; the token budget closes batches
     max_wait_ms: int = Field(default=50, ge=1)
-    # a batch also closes at this many estimated tokens, so a batch of long texts stays short on a CPU
+    # a batch closes at this many estimated tokens, so a batch of long texts stays short on a CPU; on a GPU,
+    # raise it (131,072 and max_batch 1,024 feed an H100-class card: bench/results/gpu.md)
     max_batch_tokens: int = Field(default=16_384, ge=256)
     # A batch must finish within this (a CPU batch of 16 long texts takes ~45 s). It does not delay
     # assignment: a joining scorer waits only until the busy one finishes its batch (measured on Tansu).

@@ -1,14 +1,19 @@
 """Scoring worker: consumes [submissions] in micro-batches, scores them, produces [scores].
 
-A micro-batch closes at `max_batch` records, at `max_batch_tokens` estimated tokens (a text's UTF-8
-bytes / 4: about right for English, high for Russian, which is the safe side), or after `max_wait_ms`,
-whichever comes first; records past the token budget come first in the next batch (stream/loop.py). The
-model runs in this thread; Kafka heartbeats run in librdkafka's own thread, so a long forward pass does
-not starve them; a batch must still finish within the scorer's own `max.poll.interval.ms` (300 s by
-default), which the token budget keeps it well inside (16,384 tokens take ~20 s on 2 CPU cores).
-Scores and dead letters are flushed (acknowledged by the broker)
-before the offsets are committed, so a crash redelivers and never loses; the sink's idempotent
-writes keep a redelivered score from becoming a second row.
+A micro-batch closes at `max_batch_tokens` estimated tokens (a text's UTF-8 bytes / 4: about right for
+English, high for Russian, which is the safe side), at `max_batch` records (a cap; the token budget is
+what closes batches) or after `max_wait_ms`, whichever comes first; records past the token budget come
+first in the next batch (stream/loop.py).
+
+The work is pipelined (stream/loop.py `run_pipelined`): this thread polls a batch, parses it and has the
+detector prepare its texts (tokens, languages, segment plans; scorer/detectors/base.py `stages`) while
+the model runs the previous batch on the model thread; once that batch is scored, the next one goes to
+the model and this thread sends the scores. Kafka heartbeats run in librdkafka's own thread, so a long
+forward pass does not starve them; a batch must still finish within the scorer's own
+`max.poll.interval.ms` (300 s by default), which the token budget keeps it well inside (16,384 tokens
+take ~20 s on 2 CPU cores). Scores and dead letters are flushed (acknowledged by the broker) before the
+offsets are committed, batch after batch in order, so a crash redelivers and never loses; the sink's
+idempotent writes keep a redelivered score from becoming a second row.
 
 A submission may name a detector (`detector`, NAME@VERSION): a scorer scores the submissions that name
 its own detector, and the default scorer (`serves_unnamed`) also those that name none; it passes over
@@ -21,18 +26,21 @@ what the batches did.
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from confluent_kafka import Message
 from pydantic import ValidationError
 
+from schemas.errors import DetectorError
 from schemas.events import SubmissionEvent
-from scorer.detectors.base import Detector
+from scorer.detectors.base import Detector, Verdict, stages
 from scorer.metrics import ScorerMetrics
-from scorer.scoring import Job, score_jobs
+from scorer.scoring import Job, ModelOutcome, run_model, send_outcome
 from stream.consumer import EventConsumer, origin
 from stream.dead_letter import send_dead_letter
-from stream.loop import run_batches
+from stream.loop import run_pipelined
 from stream.producer import EventProducer
 from stream.settings import KafkaSettings
 
@@ -43,6 +51,15 @@ log = logging.getLogger(__name__)
 BYTES_PER_TOKEN = 4
 
 
+class Prepared(NamedTuple):
+    """A batch ready for the model: the jobs to score, what the detector made of their texts, and the
+    detector's stage that scores it."""
+
+    jobs: list[Job]
+    inputs: Sequence[Any]
+    score: Callable[[Sequence[Any]], list[Verdict]]
+
+
 class ScoringWorker:
     def __init__(
         self,
@@ -50,7 +67,7 @@ class ScoringWorker:
         detector: Detector,
         *,
         group_id: str = "veritext-scorer",
-        max_batch: int = 16,
+        max_batch: int = 256,
         max_wait_s: float = 0.05,
         max_batch_tokens: int = 16_384,
         max_poll_interval_ms: int = 300_000,
@@ -66,6 +83,7 @@ class ScoringWorker:
         self._max_batch_tokens = max_batch_tokens
         self._serves_unnamed = serves_unnamed
         self._spec = f"{detector.name}@{detector.version}"
+        self._prepare, self._score = stages(detector)
         self.metrics = metrics or ScorerMetrics(group_id)
         self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms, **self.metrics.lag.consumer_config()}
         self._producer = EventProducer(kafka)
@@ -74,20 +92,23 @@ class ScoringWorker:
     def run(self, stop_when_idle_s: float | None = None) -> int:
         consumer = EventConsumer(self._kafka, self._group_id, [self._topics.submissions], self._consumer_config)
         log.info(
-            "scoring with %s@%s, batches of up to %d",
-            self._detector.name,
-            self._detector.version,
+            "scoring with %s, batches of up to %d tokens (%d texts)",
+            self._spec,
+            self._max_batch_tokens,
             self._max_batch,
         )
         with self._producer:
-            return run_batches(
+            return run_pipelined(
                 consumer,
-                self._handle,
+                self._prepare_batch,
+                self._run_model,
+                self._send,
                 stop=self.stop,
                 max_records=self._max_batch,
                 max_wait_s=self._max_wait_s,
                 stop_when_idle_s=stop_when_idle_s,
                 budget=self._within_token_budget,
+                thread_name="model",
             )
 
     def _within_token_budget(self, records: list[Message]) -> int:
@@ -99,7 +120,9 @@ class ScoringWorker:
                 return taken
         return len(records)
 
-    def _handle(self, records: list[Message]) -> None:
+    def _prepare_batch(self, records: list[Message]) -> Prepared:
+        """On the loop's thread: the batch's jobs (invalid events dead-lettered) and their prepared texts;
+        if the detector cannot prepare the batch, its texts, for the model stage to score and isolate."""
         jobs: list[Job] = []
         for record in records:
             try:
@@ -110,17 +133,26 @@ class ScoringWorker:
                 continue
             if event.detector == self._spec or (event.detector is None and self._serves_unnamed):
                 jobs.append(Job(event, origin(record), record.value() or b""))
-        if jobs:
+        texts = [job.event.text for job in jobs]
+        try:
+            return Prepared(jobs, self._prepare(texts), self._score)
+        except DetectorError as exc:
+            log.warning("could not prepare a batch of %d texts (%s); scoring it whole", len(texts), exc)
+            return Prepared(jobs, texts, self._detector.score)
+
+    def _run_model(self, batch: Prepared) -> ModelOutcome | None:
+        """On the model's thread."""
+        return run_model(batch.score, self._detector.name, batch.jobs, batch.inputs) if batch.jobs else None
+
+    def _send(self, records: list[Message], batch: Prepared, outcome: ModelOutcome | None) -> None:
+        """On the loop's thread: queue the batch's scores and dead letters and wait until they are durable."""
+        if outcome is not None:
             now = datetime.now(UTC)
-            for job in jobs:
+            for job in batch.jobs:
                 self.metrics.queue_wait.observe(max((now - job.event.submitted_at).total_seconds(), 0.0))
-            outcome = score_jobs(self._detector, jobs, self._producer, self._topics)
+            sent = send_outcome(self._detector, outcome, self._producer, self._topics)
             self.metrics.observe_batch(
-                f"{self._detector.name}@{self._detector.version}",
-                size=len(jobs),
-                seconds=outcome.seconds,
-                texts=outcome.scored,
-                tokens=outcome.tokens,
+                self._spec, size=len(batch.jobs), seconds=sent.seconds, texts=sent.scored, tokens=sent.tokens
             )
-            self.metrics.dead_letters.labels("scorer").inc(outcome.failed)
+            self.metrics.dead_letters.labels("scorer").inc(sent.failed)
         self._producer.flush()

@@ -6,6 +6,7 @@ Each is loadable as a plug-in detector spec (`tests.doubles:NAME`), so subproces
 
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Sequence
 
@@ -13,7 +14,15 @@ from schemas.errors import DetectorError
 from schemas.events import Segment
 from scorer.detectors.base import Verdict
 
-__all__ = ["FixedScoreDetector", "SentenceScoreDetector", "fixed", "fixed_v2", "sentences_fixed", "slow_fixed"]
+__all__ = [
+    "FixedScoreDetector",
+    "PreparingScoreDetector",
+    "SentenceScoreDetector",
+    "fixed",
+    "fixed_v2",
+    "sentences_fixed",
+    "slow_fixed",
+]
 
 
 def _probability(text: str, salt: str = "") -> float:
@@ -105,3 +114,25 @@ class SentenceScoreDetector(FixedScoreDetector):
 
 def sentences_fixed() -> SentenceScoreDetector:
     return SentenceScoreDetector()
+
+
+class PreparingScoreDetector(FixedScoreDetector):
+    """The double split into a host stage and a model stage (a PreparingDetector), each taking
+    `delay_s`, with when and on which thread each ran: what the pipelined scorer overlaps."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(version="preparing-1", delay_s=delay_s)
+        self.prepared: list[tuple[float, float, str]] = []  # (start, end, thread name) of each prepare
+        self.modelled: list[tuple[float, float, str]] = []  # the same for each score_prepared
+
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        started = time.monotonic()
+        time.sleep(self.delay_s)
+        self.prepared.append((started, time.monotonic(), threading.current_thread().name))
+        return [f"prepared:{t}" for t in texts]
+
+    def score_prepared(self, prepared: Sequence[str]) -> list[Verdict]:
+        started = time.monotonic()
+        verdicts = self.score([p.removeprefix("prepared:") for p in prepared])
+        self.modelled.append((started, time.monotonic(), threading.current_thread().name))
+        return verdicts

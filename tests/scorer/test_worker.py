@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent
 from scorer.worker import ScoringWorker
 from sink.models import Failure
+from stream.consumer import EventConsumer
 from stream.producer import EventProducer
-from tests.doubles import FixedScoreDetector
+from tests.doubles import FixedScoreDetector, PreparingScoreDetector
 from tests.helpers import running, wait_until
 from tests.pipeline import pipeline, status_of
 
@@ -120,3 +121,38 @@ def test_two_scorers_share_the_partitions_and_score_each_text_once(kafka):
     late = [t for t in first.scored + second.scored if t.startswith("text number")]
     assert sorted(late) == sorted(e.text for e in events), "after the group settled, each text was scored once"
     assert first.scored and second.scored, "both scorers took a share"
+
+
+def test_the_pipelined_scorer_prepares_the_next_batch_while_the_model_runs_and_commits_in_order(kafka, monkeypatch):
+    """Prepare and model stages of 0.1 s each: the loop's thread prepares while the model's thread
+    scores; every text is scored once, and each commit comes after the scores of everything it covers
+    were flushed, partition by partition in increasing offsets."""
+    detector = PreparingScoreDetector(delay_s=0.1)
+    commits: list[tuple[dict[int, int], set[str]]] = []  # (partition -> next offset, texts scored by then)
+    texts_at: dict[tuple[int, int], str] = {}
+    original = EventConsumer.commit
+
+    def observed_commit(consumer, records):
+        for r in records:
+            texts_at[r.partition(), r.offset()] = SubmissionEvent.model_validate_json(r.value()).text
+        commits.append(({r.partition(): r.offset() + 1 for r in records}, set(detector.scored)))
+        original(consumer, records)
+
+    monkeypatch.setattr(EventConsumer, "commit", observed_commit)
+    events = _submit(kafka, [f"pipelined text {i}" for i in range(60)])
+    with running(ScoringWorker(kafka, detector, group_id=f"{kafka.topic_prefix}-scorer", max_batch=5)):
+        scores = _read_all(kafka, kafka.topics.scores, ScoreEvent, expected=len(events), timeout_s=60)
+        wait_until(lambda: sum(len(c[0]) for c in commits) and len(texts_at) >= len(events), timeout_s=30)
+    assert sorted(detector.scored) == sorted(e.text for e in events), "each text scored once"
+    assert sorted(s.submission_id for s in scores) == sorted(e.submission_id for e in events)
+    assert {name for *_, name in detector.modelled} == {"model_0"}
+    assert all(not name.startswith("model") for *_, name in detector.prepared)
+    overlapped = [p for p in detector.prepared if any(m[0] < p[0] and p[1] < m[1] + 0.05 for m in detector.modelled)]
+    assert len(overlapped) >= len(detector.prepared) // 2, "preparing overlaps the model's work"
+    last: dict[int, int] = {}
+    for offsets, scored_by_then in commits:
+        for partition, next_offset in offsets.items():
+            assert next_offset > last.get(partition, 0), "offsets commit in increasing order"
+            covered = [t for (p, o), t in texts_at.items() if p == partition and last.get(p, 0) <= o < next_offset]
+            assert set(covered) <= scored_by_then, "a batch commits only once its texts are scored"
+            last[partition] = next_offset
