@@ -1,9 +1,17 @@
-"""Speed of the default detector against the previous one, in one run: `probe` (hidden states of
-layers 6, 9 and 12, per-sentence segments, no output head) and `likelihood` (the full output head),
-on the same model and the same texts of the test split (English and Russian, modern and 2019-22),
-alternating A B A B so the machine's drift hits both. Results go to bench/results/probe_speed.json and .md.
+"""CPU speed of the default detector before and after its model was cut, against the previous default,
+in one run, with the AUROC check.
 
-    python bench/probe_bench.py [--texts 48] [--rounds 3] [--batch 16]
+- `probe`: the default as it runs now, on gemma-3-270m cut after layer 12, the deepest it reads
+  (causal_lm.py `cut_after`).
+- `probe-whole`: the same probe on the whole model (all 18 layers): what it ran before.
+- `likelihood`: the previous default, which runs the full 262,144-entry output head.
+
+Same texts of the test split (English and Russian, modern and 2019-22), alternating A B C A B C so the
+machine's drift hits each alike; speed as ratios within the run. The AUROC check scores the test split
+and shared/data/chat (a sample of each) with `probe` and `probe-whole`. Results go to
+bench/results/probe_speed.json and .md.
+
+    python bench/probe_bench.py [--texts 48] [--rounds 3] [--batch 16] [--auroc-per-cell 20]
 """
 
 import argparse
@@ -14,12 +22,15 @@ import time
 from pathlib import Path
 
 import torch
+from sklearn.metrics import roc_auc_score
 
 from scorer.calibration.dataset import read_labelled, sample
 from scorer.detectors import load_detector
 from scorer.detectors.calibration_model import Calibration
+from scorer.detectors.causal_lm import load_causal_lm
 from scorer.detectors.likelihood import LikelihoodDetector
 from scorer.detectors.lm_statistics import LMStatistics
+from scorer.detectors.probe import ProbeDetector
 from scorer.detectors.registry import PACKAGED_CALIBRATION
 from scorer.settings import ScorerSettings
 
@@ -32,34 +43,61 @@ def _texts(n: int) -> list[str]:
     return sorted((r.text for r in records), key=len)[:: max(1, len(records) // n)][:n]
 
 
-def run(n: int, rounds: int, batch: int) -> dict[str, object]:
-    texts = _texts(n)
-    settings = ScorerSettings()
+def _detectors(settings: ScorerSettings) -> dict[str, object]:
     probe = load_detector("probe", cache_dir=settings.model_dir, options=settings.detector_options())
-    model = probe._statistics.model
-    likelihood = LikelihoodDetector(LMStatistics(model, skip_tokens=24), Calibration.load(PACKAGED_CALIBRATION))
-    detectors = {"probe": probe, "likelihood": likelihood}
+    cut = probe._statistics
+    whole = load_causal_lm("packaged", cache_dir=settings.model_dir)
+    on_whole = LMStatistics(  # as the probe ran before the cut: the whole body, no head
+        whole, window=cut.window, skip_tokens=cut.skip_tokens, probe_layers=cut.probe_layers, with_head=False
+    )
+    likelihood = LikelihoodDetector(LMStatistics(whole, skip_tokens=24), Calibration.load(PACKAGED_CALIBRATION))
+    return {"probe": probe, "probe-whole": ProbeDetector(on_whole, probe.model), "likelihood": likelihood}
+
+
+def _auroc(detector, records, batch: int) -> float:
+    scores = []
+    for i in range(0, len(records), batch):
+        scores += [v.probability for v in detector.score([r.text for r in records[i : i + batch]])]
+    return float(roc_auc_score([r.label == "machine" for r in records], scores))
+
+
+def run(n: int, rounds: int, batch: int, per_cell: int) -> dict[str, object]:
+    texts = _texts(n)
+    detectors = _detectors(ScorerSettings())
+    tokenize = detectors["probe"]._statistics.tokenize
+    tokens = sum(len(tokenize(t)) for t in texts)
     for detector in detectors.values():
         detector.warmup()
     seconds: dict[str, list[float]] = {name: [] for name in detectors}
-    tokens = {}
     for _ in range(rounds):
         for name, detector in detectors.items():
-            started, verdicts = time.perf_counter(), []
+            started = time.perf_counter()
             for i in range(0, len(texts), batch):
-                verdicts += detector.score(texts[i : i + batch])
+                detector.score(texts[i : i + batch])
             seconds[name].append(time.perf_counter() - started)
-            tokens[name] = sum(len(probe._statistics.tokenize(t)) for t in texts)
-    ratios = [a / b for a, b in zip(seconds["likelihood"], seconds["probe"], strict=True)]
+    ratios = {
+        f"probe_over_{other}": [a / b for a, b in zip(seconds[other], seconds["probe"], strict=True)]
+        for other in ("probe-whole", "likelihood")
+    }
+    splits = {
+        "test split": sample(list(read_labelled([DATA / "en", DATA / "ru"])), "test", per_cell),
+        "chat": sample(list(read_labelled([DATA / "chat"])), "test", per_cell),
+    }
+    auroc = {
+        split: {name: _auroc(detectors[name], records, batch) for name in ("probe", "probe-whole")}
+        | {"texts": len(records)}
+        for split, records in splits.items()
+    }
     return {
         "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
-        "device": str(model.device),
+        "device": "cpu",
         "texts": len(texts),
-        "tokens": tokens["probe"],
+        "tokens": tokens,
         "median_seconds": {name: statistics.median(s) for name, s in seconds.items()},
         "texts_per_s": {name: len(texts) / statistics.median(s) for name, s in seconds.items()},
-        "tokens_per_s": {name: tokens["probe"] / statistics.median(s) for name, s in seconds.items()},
-        "speedup_probe_over_likelihood": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)},
+        "tokens_per_s": {name: tokens / statistics.median(s) for name, s in seconds.items()},
+        "speedup": {name: {"median": statistics.median(r), "min": min(r), "max": max(r)} for name, r in ratios.items()},
+        "auroc": auroc,
     }
 
 
@@ -68,24 +106,30 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--auroc-per-cell", type=int, default=20)
     args = parser.parse_args()
-    result = run(args.texts, args.rounds, args.batch)
+    result = run(args.texts, args.rounds, args.batch, args.auroc_per_cell)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "probe_speed.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     rows = [
-        "# probe vs likelihood: scoring speed, one run\n",
+        "# The default detector on CPU: before and after the cut, and the previous default; one run\n",
         f"{result['texts']} test-split texts ({result['tokens']} tokens), {result['machine']}, {result['device']}.\n",
         "| detector | median s | texts/s | tokens/s |",
         "|---|---|---|---|",
     ]
-    for name in ("probe", "likelihood"):
+    for name in result["median_seconds"]:
         rows.append(
             f"| {name} | {result['median_seconds'][name]:.1f} | {result['texts_per_s'][name]:.2f} "
             f"| {result['tokens_per_s'][name]:.0f} |"
         )
-    speedup = result["speedup_probe_over_likelihood"]
-    rows.append(f"\nprobe is {speedup['median']:.2f}x as fast (pairs: {speedup['min']:.2f}-{speedup['max']:.2f}).")
+    for name, speedup in result["speedup"].items():
+        rows.append(
+            f"\n{name.replace('_', ' ')}: {speedup['median']:.2f}x (pairs: {speedup['min']:.2f}-{speedup['max']:.2f})."
+        )
+    rows += ["", "| AUROC | texts | probe | probe-whole |", "|---|---|---|---|"]
+    for split, row in result["auroc"].items():
+        rows.append(f"| {split} | {row['texts']} | {row['probe']:.4f} | {row['probe-whole']:.4f} |")
     (out / "probe_speed.md").write_text("\n".join(rows) + "\n", encoding="utf-8")
     print("\n".join(rows))
 

@@ -29,7 +29,7 @@ class ScorerSettings(BaseSettings):
     max_batch: int = Field(default=256, ge=1, le=4096)  # texts: a cap; the token budget closes batches
     max_wait_ms: int = Field(default=50, ge=1)
     # a batch closes at this many estimated tokens, so a batch of long texts stays short on a CPU; on a GPU,
-    # raise it (131,072 and max_batch 1,024 feed an H100-class card: bench/results/gpu.md)
+    # raise it: bench/gpu_bench.py measures which budget feeds it
     max_batch_tokens: int = Field(default=16_384, ge=256)
     # A batch must finish within this (a CPU batch of 16 long texts takes ~45 s). It does not delay
     # assignment: a joining scorer waits only until the busy one finishes its batch (measured on Tansu).
