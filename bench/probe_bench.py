@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from scorer.calibration.dataset import read_labelled, sample
+from lab.dataset import read_labelled, sample
 from scorer.detectors import load_detector
 from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.likelihood import LikelihoodDetector
