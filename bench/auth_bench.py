@@ -25,10 +25,10 @@ from scratch import scratch_database
 from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.auth import Access, Authenticator
 from ingest.gateway.ratelimit import KeyLimiter
-from sink.batches import SqlBatchStore
-from sink.db import make_engine
-from sink.keys import SqlKeyStore
-from sink.queries import SqlSubmissionStore
+from store.batches import SqlBatchStore
+from store.db import make_engine
+from store.keys import SqlKeyStore
+from store.queries import SqlSubmissionStore
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.settings import KafkaSettings

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from sklearn.metrics import roc_auc_score
 
-from scorer.calibration.dataset import read_labelled, sample
+from lab.dataset import read_labelled, sample
 from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.causal_lm import load_causal_lm
 from scorer.detectors.likelihood import LikelihoodDetector

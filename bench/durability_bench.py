@@ -27,10 +27,10 @@ import httpx
 from scratch import scratch_database
 
 from ingest.gateway import GatewaySettings, create_app
-from sink.batches import SqlBatchStore
-from sink.db import make_engine
-from sink.queries import SqlSubmissionStore
-from sink.recorder import SqlSubmissionRecorder
+from store.batches import SqlBatchStore
+from store.db import make_engine
+from store.queries import SqlSubmissionStore
+from store.recorder import SqlSubmissionRecorder
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.settings import KafkaSettings

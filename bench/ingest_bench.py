@@ -23,8 +23,8 @@ from pathlib import Path
 
 import psutil
 
-from sink.batches import SqlBatchStore
-from sink.db import make_engine, migrate
+from store.batches import SqlBatchStore
+from store.db import make_engine, migrate
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.settings import KafkaSettings

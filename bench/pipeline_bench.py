@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 
 from scorer.detectors import load_detector
 from scorer.settings import ScorerSettings
-from sink.db import make_engine, migrate
-from sink.models import Score
+from store.db import make_engine, migrate
+from store.models import Score
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker, free_port
 from stream.processes import start_child, stop_child

@@ -33,7 +33,7 @@ from shared_texts import XSUM, load_texts  # noqa: E402
 from schemas.events import SubmissionEvent  # noqa: E402
 from scorer.detectors import Detector, load_detector  # noqa: E402
 from scorer.settings import ScorerSettings  # noqa: E402
-from sink.db import make_engine, migrate  # noqa: E402
+from store.db import make_engine, migrate  # noqa: E402
 from stream.admin import ensure_topics  # noqa: E402
 from stream.embedded_broker import EmbeddedBroker  # noqa: E402
 from stream.producer import EventProducer  # noqa: E402

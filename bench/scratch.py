@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import psycopg
 
-from sink.db import migrate
+from store.db import migrate
 
 __all__ = ["scratch_database"]
 

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from sink.db import make_engine, migrate
-from sink.settings import sqlalchemy_url
+from store.db import make_engine, migrate
+from store.settings import sqlalchemy_url
 from stream.admin import broker_reachable, ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.settings import KafkaSettings

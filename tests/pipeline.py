@@ -14,10 +14,10 @@ from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.detectors import DetectorCatalogue
 from scorer.detectors.base import Detector
 from scorer.worker import ScoringWorker
-from sink.batches import SqlBatchStore
-from sink.models import Score, Submission
-from sink.queries import SqlSubmissionStore
 from sink.worker import SinkWorker
+from store.batches import SqlBatchStore
+from store.models import Score, Submission
+from store.queries import SqlSubmissionStore
 from stream.settings import KafkaSettings
 from tests.helpers import running
 

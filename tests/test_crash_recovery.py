@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
 from scorer.worker import ScoringWorker
-from sink.models import Score, Submission
 from sink.worker import SinkWorker
+from store.models import Score, Submission
 from stream.producer import EventProducer
 from tests.doubles import FixedScoreDetector
 from tests.helpers import running, wait_until

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from schemas.errors import InputError
-from sink.models import Score, Submission
+from store.models import Score, Submission
 from tests.helpers import LEGACY_RESULT, read_texts, wait_until
 from tests.pipeline import count_rows, pipeline, status_of
 

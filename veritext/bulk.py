@@ -15,11 +15,11 @@ from ingest.bulk import BulkIngest, IngestCounts, IngestSummary, RecordRules, Re
 from ingest.bulk.settings import BulkSettings
 from schemas.errors import DeliveryError
 from scorer.settings import ScorerSettings
-from sink.batches import SqlBatchStore
-from sink.db import check_schema, make_engine
-from sink.queries import SqlHashIndex
-from sink.recorder import recorder_for
-from sink.settings import DatabaseSettings
+from store.batches import SqlBatchStore
+from store.db import check_schema, make_engine
+from store.queries import SqlHashIndex
+from store.recorder import recorder_for
+from store.settings import DatabaseSettings
 from stream.admin import ensure_topics
 from stream.producer import EventProducer, bulk_config
 from stream.settings import KafkaSettings

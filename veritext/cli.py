@@ -14,8 +14,8 @@ from uuid import UUID
 import typer
 from rich.console import Console
 
+from lab.dataset import TRAIN_PER_CELL, VALIDATION_PER_CELL
 from schemas.errors import InputError, VeritextError
-from scorer.calibration.dataset import TRAIN_PER_CELL, VALIDATION_PER_CELL
 from veritext.options import parse_time
 
 __all__ = ["app", "main"]
@@ -60,6 +60,17 @@ def _stop_on_signals(stop: threading.Event) -> None:
         signal.signal(sig, lambda *_: stop.set())
 
 
+def _run_worker(worker, metrics_host: str, metrics_port: int, port_setting: str) -> int:
+    """The lifecycle every worker (scorer, sink, bridge) shares once built: SIGINT/SIGTERM set its `stop`,
+    its `/metrics` and `/healthz` are served while it runs, and it returns once stopped and drained."""
+    from stream.metrics import serving_metrics
+
+    _stop_on_signals(worker.stop)
+    with serving_metrics(worker.metrics.registry, metrics_host, metrics_port, port_setting):
+        worker.run()
+    return 0
+
+
 @app.command()
 def up() -> None:
     """Start the whole pipeline on embedded defaults (PostgreSQL, broker, gateway, scorer, sink)."""
@@ -72,8 +83,8 @@ def up() -> None:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the head revision."""
-    from sink.db import migrate as migrate_db
-    from sink.settings import DatabaseSettings
+    from store.db import migrate as migrate_db
+    from store.settings import DatabaseSettings
 
     _run(lambda: migrate_db(DatabaseSettings().url))
 
@@ -112,13 +123,13 @@ def gateway(
         from ingest.gateway.settings import AuthSettings
         from schemas.secrets import safe_url
         from scorer.settings import ScorerSettings
-        from sink.batches import SqlBatchStore
-        from sink.db import make_engine
-        from sink.keys import SqlKeyStore
-        from sink.pages import SqlPageReads
-        from sink.queries import SqlSubmissionStore
-        from sink.recorder import recorder_for
-        from sink.settings import DatabaseSettings
+        from store.batches import SqlBatchStore
+        from store.db import make_engine
+        from store.keys import SqlKeyStore
+        from store.pages import SqlPageReads
+        from store.queries import SqlSubmissionStore
+        from store.recorder import recorder_for
+        from store.settings import DatabaseSettings
         from stream.admin import ensure_topics
         from stream.settings import KafkaSettings
 
@@ -173,7 +184,6 @@ def scorer(
         from scorer.settings import ScorerSettings
         from scorer.worker import ScoringWorker
         from stream.admin import ensure_topics
-        from stream.metrics import serving_metrics
         from stream.settings import KafkaSettings
 
         settings = ScorerSettings()
@@ -193,12 +203,7 @@ def scorer(
             max_poll_interval_ms=settings.max_poll_interval_ms,
             serves_unnamed=not only_named,
         )
-        _stop_on_signals(worker.stop)
-        with serving_metrics(
-            worker.metrics.registry, settings.metrics_host, settings.metrics_port, "VERITEXT_SCORER_METRICS_PORT"
-        ):
-            worker.run()
-        return 0
+        return _run_worker(worker, settings.metrics_host, settings.metrics_port, "VERITEXT_SCORER_METRICS_PORT")
 
     _run(score)
 
@@ -207,12 +212,12 @@ def scorer(
 def sink() -> None:
     """Run the sink that writes the PostgreSQL log from the topics."""
 
-    def store() -> int:
-        from sink.db import check_schema, make_engine
-        from sink.settings import DatabaseSettings, SinkSettings
+    def write_log() -> int:
+        from sink.settings import SinkSettings
         from sink.worker import SinkWorker
+        from store.db import check_schema, make_engine
+        from store.settings import DatabaseSettings
         from stream.admin import ensure_topics
-        from stream.metrics import serving_metrics
         from stream.settings import KafkaSettings
 
         kafka = KafkaSettings()
@@ -227,14 +232,9 @@ def sink() -> None:
             max_batch=settings.max_batch,
             max_wait_s=settings.max_wait_ms / 1000,
         )
-        _stop_on_signals(worker.stop)
-        with serving_metrics(
-            worker.metrics.registry, settings.metrics_host, settings.metrics_port, "VERITEXT_SINK_METRICS_PORT"
-        ):
-            worker.run()
-        return 0
+        return _run_worker(worker, settings.metrics_host, settings.metrics_port, "VERITEXT_SINK_METRICS_PORT")
 
-    _run(store)
+    _run(write_log)
 
 
 def _collect_status(kafka, engine):
@@ -263,8 +263,8 @@ def status(
     def report() -> None:
         from rich.console import Console
 
-        from sink.db import check_schema, make_engine
-        from sink.settings import DatabaseSettings
+        from store.db import check_schema, make_engine
+        from store.settings import DatabaseSettings
         from stream.settings import KafkaSettings
         from veritext.status import render_status
 
@@ -288,11 +288,10 @@ def bridge() -> None:
 
     def serve() -> int:
         from ingest.bridge import Bridge, BridgeSettings
-        from sink.db import make_engine
-        from sink.recorder import recorder_for
-        from sink.settings import DatabaseSettings
+        from store.db import make_engine
+        from store.recorder import recorder_for
+        from store.settings import DatabaseSettings
         from stream.admin import ensure_topics
-        from stream.metrics import serving_metrics
         from stream.settings import KafkaSettings
 
         settings = BridgeSettings()
@@ -300,12 +299,7 @@ def bridge() -> None:
         recorder = recorder_for(kafka, make_engine(DatabaseSettings().url, pool_size=2))
         worker = Bridge(settings, kafka, recorder=recorder)
         ensure_topics(kafka)
-        _stop_on_signals(worker.stop)
-        with serving_metrics(
-            worker.metrics.registry, settings.metrics_host, settings.metrics_port, "VERITEXT_RABBITMQ_METRICS_PORT"
-        ):
-            worker.run()
-        return 0
+        return _run_worker(worker, settings.metrics_host, settings.metrics_port, "VERITEXT_RABBITMQ_METRICS_PORT")
 
     _run(serve)
 
@@ -397,9 +391,9 @@ def batches(
 
     def show() -> int:
         from schemas.errors import ConfigError
-        from sink.batches import SqlBatchStore
-        from sink.db import check_schema, make_engine
-        from sink.settings import DatabaseSettings
+        from store.batches import SqlBatchStore
+        from store.db import check_schema, make_engine
+        from store.settings import DatabaseSettings
         from veritext.reports import batches_table
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)
@@ -442,7 +436,7 @@ def train_calibration(
     """Fit the likelihood detector's calibration on the training split and write the versioned artifact."""
 
     def fit() -> None:
-        from scorer.calibration.train import train_calibration as train
+        from lab.train import train_calibration as train
         from scorer.detectors.registry import PACKAGED_CALIBRATION
         from scorer.settings import ScorerSettings
 
@@ -477,10 +471,10 @@ def train_probe(
     """Fit the probe detector on the corpus sample; write the artifact and its evaluation report beside it."""
 
     def fit() -> None:
-        from scorer.calibration.probe_fit import ProbeConfig
-        from scorer.calibration.probe_report import report_json, report_markdown
-        from scorer.calibration.probe_train import train_probe as train
-        from scorer.calibration.tracking import log_run_to_mlflow
+        from lab.probe_fit import ProbeConfig
+        from lab.probe_report import report_json, report_markdown
+        from lab.probe_train import train_probe as train
+        from lab.tracking import log_run_to_mlflow
         from scorer.detectors.registry import PACKAGED_PROBE, report_path
         from scorer.settings import ScorerSettings
 
@@ -525,7 +519,7 @@ def evaluate(
     """Score labelled texts in-process and print AUROC, TPR at 1%/5% FPR, F1, ECE and Brier."""
 
     def run_eval() -> None:
-        from scorer.calibration.evaluate import (
+        from lab.evaluate import (
             GROUP_FIELDS,
             report,
             report_json,
@@ -534,7 +528,7 @@ def evaluate(
             score_records,
             write_scores,
         )
-        from scorer.calibration.train import progress_bar
+        from lab.train import progress_bar
         from scorer.detectors import load_detector
         from scorer.settings import ScorerSettings
 
@@ -561,7 +555,7 @@ def evaluate(
 
 
 def _labelled(paths: list[Path], split: str | None, per_cell: int | None):
-    from scorer.calibration.dataset import read_labelled, sample, split_of
+    from lab.dataset import read_labelled, sample, split_of
 
     if split not in (None, "train", "validation", "test"):
         raise InputError(f"--split must be train, validation or test, not {split!r}")
@@ -607,7 +601,7 @@ def export(
     tenant: Tenant = None,
 ) -> None:
     """Export results (one row per text and detector version) to CSV, JSONL or Parquet."""
-    from sink.results import ResultSelection
+    from store.results import ResultSelection
     from veritext.export import run_export
 
     selection = ResultSelection(batch_id=batch, since=since, until=until, detector=detector, tenant=tenant)
@@ -627,9 +621,9 @@ def compare(
         raise typer.BadParameter(f"give exactly two, A then B; got {len(detector)}", param_hint="--detector")
 
     def show() -> int:
-        from sink.db import check_schema, make_engine
-        from sink.results import compare_detectors
-        from sink.settings import DatabaseSettings
+        from store.db import check_schema, make_engine
+        from store.results import compare_detectors
+        from store.settings import DatabaseSettings
         from veritext.reports import comparison_table
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)

@@ -8,10 +8,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from schemas.errors import ConfigError
 from schemas.results import ResultRow
-from sink.db import check_schema, make_engine
-from sink.export import EXPORT_FORMATS, ExportFormat, write_results
-from sink.results import ResultSelection, iter_results
-from sink.settings import DatabaseSettings
+from store.db import check_schema, make_engine
+from store.export import EXPORT_FORMATS, ExportFormat, write_results
+from store.results import ResultSelection, iter_results
+from store.settings import DatabaseSettings
 
 __all__ = ["run_export"]
 

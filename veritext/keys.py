@@ -11,9 +11,9 @@ from rich.table import Table
 from ingest.gateway.ratelimit import parse_quota, parse_rate_limit
 from schemas.errors import InputError
 from schemas.keys import KEY_NAME, SCOPES, Scope, StoredKey
-from sink.db import check_schema, make_engine
-from sink.keys import SqlKeyStore
-from sink.settings import DatabaseSettings
+from store.db import check_schema, make_engine
+from store.keys import SqlKeyStore
+from store.settings import DatabaseSettings
 
 __all__ = ["create_key", "list_keys", "revoke_key"]
 

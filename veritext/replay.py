@@ -23,9 +23,9 @@ from schemas.events import SubmissionEvent
 from scorer.detectors import Detector, load_detector
 from scorer.rescore import RescoreCounts, Rescorer
 from scorer.settings import ScorerSettings
-from sink.db import check_schema, make_engine
-from sink.settings import DatabaseSettings
-from sink.window import iter_window, window_stats
+from store.db import check_schema, make_engine
+from store.settings import DatabaseSettings
+from store.window import iter_window, window_stats
 from stream.admin import ensure_topics
 from stream.consumer import origin
 from stream.producer import EventProducer

@@ -5,8 +5,8 @@ time the embedded broker (re)starts; see ingest/recorder.py for the other half o
 
 import logging
 
-from sink.db import make_engine
-from sink.window import iter_unscored
+from store.db import make_engine
+from store.window import iter_unscored
 from stream.producer import EventProducer, bulk_config
 from stream.settings import KafkaSettings
 

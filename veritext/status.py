@@ -11,39 +11,20 @@ so an operator sees its health without Grafana.
   restart, and how often it was restarted (its state file, veritext/supervisor.py).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
-from sink.db import ping
-from sink.models import Failure, Score, Submission
+from store.activity import FailureCount, VersionActivity, log_activity
 from stream.lag import PartitionLag, group_lag, partition_offsets
 from stream.settings import KafkaSettings
 from veritext.supervisor import ComponentState
 
-__all__ = ["FailureCount", "StatusReport", "VersionActivity", "collect_status", "render_status"]
-
-LIVE_WINDOW = timedelta(minutes=10)
-
-
-class VersionActivity(BaseModel):
-    detector_name: str
-    detector_version: str
-    last_minute: int
-    total: int
-    last_scored_at: datetime
-    live: bool  # stored a score within LIVE_WINDOW
-
-
-class FailureCount(BaseModel):
-    stage: str
-    last_hour: int
-    total: int
+__all__ = ["StatusReport", "collect_status", "render_status"]
 
 
 class StatusReport(BaseModel):
@@ -72,61 +53,26 @@ def collect_status(
     components: list[ComponentState] | None = None,
 ) -> StatusReport:
     """Read the offsets and the log; raises `ServiceUnavailable` when either does not answer."""
-    ping(engine)
+    activity = log_activity(engine)
     topics = kafka.topics
     offsets = partition_offsets(kafka, topics.all())
     submissions = [o for o in offsets if o.topic == topics.submissions]
     lag = group_lag(kafka, scorer_group, submissions) + group_lag(kafka, sink_group, offsets)
-    with Session(engine) as session:
-        now = session.scalar(select(func.now()))
-        assert now is not None
-        minute_ago, hour_ago = now - timedelta(minutes=1), now - timedelta(hours=1)
-        submissions_total, submitted_last_minute = session.execute(
-            select(func.count(), func.count().filter(Submission.stored_at >= minute_ago)).select_from(Submission)
-        ).one()
-        version_rows = session.execute(
-            select(
-                Score.detector_name,
-                Score.detector_version,
-                func.count().filter(Score.stored_at >= minute_ago),
-                func.count(),
-                func.max(Score.scored_at),
-                func.max(Score.stored_at),
-            )
-            .group_by(Score.detector_name, Score.detector_version)
-            .order_by(func.max(Score.stored_at).desc())
-        ).all()
-        failure_rows = session.execute(
-            select(Failure.stage, func.count().filter(Failure.failed_at >= hour_ago), func.count())
-            .group_by(Failure.stage)
-            .order_by(Failure.stage)
-        ).all()
-        latest_failure = session.scalar(select(Failure.reason).order_by(Failure.failed_at.desc()).limit(1))
-    versions = [
-        VersionActivity(
-            detector_name=name,
-            detector_version=version,
-            last_minute=last_minute,
-            total=total,
-            last_scored_at=last_scored,
-            live=last_stored >= now - LIVE_WINDOW,
-        )
-        for name, version, last_minute, total, last_scored, last_stored in version_rows
-    ]
+    versions = activity.versions
     return StatusReport(
         kafka=kafka.bootstrap,
         database=engine.url.render_as_string(hide_password=True),
-        taken_at=now,
-        submitted_per_s=submitted_last_minute / 60,
+        taken_at=activity.now,
+        submitted_per_s=activity.submitted_last_minute / 60,
         scored_per_s=sum(v.last_minute for v in versions) / 60,
         waiting=sum(p.lag for p in lag if p.group == scorer_group),
-        submissions_total=submissions_total,
+        submissions_total=activity.submissions_total,
         scores_total=sum(v.total for v in versions),
         lag=lag,
         versions=versions,
         dead_letters=sum(o.end - o.start for o in offsets if o.topic == topics.dead_letter),
-        failures=[FailureCount(stage=stage, last_hour=hour, total=total) for stage, hour, total in failure_rows],
-        latest_failure=latest_failure,
+        failures=activity.failures,
+        latest_failure=activity.latest_failure,
         components=components or [],
     )
 

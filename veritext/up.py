@@ -43,8 +43,8 @@ from ingest.gateway.settings import GatewaySettings
 from schemas.errors import ServiceUnavailable
 from schemas.secrets import plain, safe_url
 from scorer.settings import ScorerSettings
-from sink.db import migrate
-from sink.settings import DatabaseSettings
+from store.db import migrate
+from store.settings import DatabaseSettings
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.metrics import new_registry, serving_metrics

@@ -122,7 +122,7 @@ def load_statistics(
     )
     if options.stats_cache is None:
         return statistics
-    from scorer.calibration.stats_cache import CachedStatistics
+    from scorer.detectors.stats_cache import CachedStatistics
 
     return CachedStatistics(statistics, options.stats_cache)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ingest.bridge import Bridge
 from ingest.bridge.messages import SUBMISSION_NAMESPACE
 from ingest.bridge.metrics import FOLLOWER, BridgeMetrics
-from sink.models import Submission
+from store.models import Submission
 from tests.bridge.helpers import Task, collect, drain, queue_depth, scoring, send
 from tests.doubles import FixedScoreDetector
 from tests.helpers import LEGACY_RESULT, running, wait_until

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sink.models import Score, Submission
+from store.models import Score, Submission
 from stream.embedded_broker import free_port
 from tests.bridge.helpers import Task, collect, scoring, send
 from tests.doubles import FixedScoreDetector

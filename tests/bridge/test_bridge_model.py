@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ingest.bridge import Bridge
-from sink.models import Score, Submission
+from store.models import Score, Submission
 from tests.bridge.helpers import scoring
 from tests.helpers import LEGACY_RESULT, running, wait_until
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from schemas.events import ScoreEvent, Segment, SubmissionEvent
-from sink.writer import write_scores, write_submissions
+from store.writer import write_scores, write_submissions
 from tests.cli import veritext
 
 START = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -8,10 +8,10 @@ import threading
 from fastapi.testclient import TestClient
 
 from ingest.gateway import GatewaySettings, create_app
-from sink.batches import SqlBatchStore
-from sink.db import make_engine
-from sink.queries import SqlSubmissionStore
-from sink.recorder import SqlSubmissionRecorder
+from store.batches import SqlBatchStore
+from store.db import make_engine
+from store.queries import SqlSubmissionStore
+from store.recorder import SqlSubmissionRecorder
 from tests.helpers import wait_until
 from tests.pipeline import count_rows, pipeline
 

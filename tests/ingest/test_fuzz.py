@@ -15,9 +15,9 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.routes_batches import NDJSON_TYPES
 from scorer.worker import ScoringWorker
-from sink.batches import SqlBatchStore
-from sink.queries import SqlSubmissionStore
 from sink.worker import SinkWorker
+from store.batches import SqlBatchStore
+from store.queries import SqlSubmissionStore
 from stream.embedded_broker import free_port
 from stream.settings import KafkaSettings
 from tests.doubles import FixedScoreDetector

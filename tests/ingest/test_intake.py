@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
 from schemas.text import TextRejected, clean_text
-from sink.models import Failure, Submission
+from store.models import Failure, Submission
 from stream.producer import EventProducer
 from tests.cli import veritext
 from tests.doubles import FixedScoreDetector

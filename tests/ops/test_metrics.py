@@ -6,8 +6,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from sink.models import Failure, Score, Submission
 from sink.worker import SinkWorker
+from store.models import Failure, Score, Submission
 from tests.doubles import FixedScoreDetector
 from tests.helpers import wait_until
 from tests.pipeline import pipeline, status_of

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
-from sink.models import Score
 from sink.worker import SinkWorker
+from store.models import Score
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.producer import EventProducer

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
-from sink.models import Score, Submission
 from sink.worker import SinkWorker
+from store.models import Score, Submission
 from stream.producer import EventProducer
 from tests.cli import veritext
 from tests.doubles import FixedScoreDetector

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scorer.calibration.dataset import (
+from lab.dataset import (
     TRAIN_PER_CELL,
     VALIDATION_PER_CELL,
     LabelledText,
@@ -12,7 +12,7 @@ from scorer.calibration.dataset import (
     sample,
     split_of,
 )
-from scorer.calibration.metrics import compute_metrics, expected_calibration_error, tpr_at_fpr
+from lab.metrics import compute_metrics, expected_calibration_error, tpr_at_fpr
 from scorer.detectors import available_detectors
 from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.features import FEATURE_NAMES

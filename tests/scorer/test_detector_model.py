@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lab.fit import Measured, fit_calibration
 from schemas.errors import DetectorError
-from scorer.calibration.fit import Measured, fit_calibration
 from scorer.detectors import available_detectors, load_detector
 from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.likelihood import LikelihoodDetector
@@ -193,7 +193,7 @@ def test_binoculars_with_the_packaged_model_as_observer_and_performer(detector, 
     for one, two in zip(single, double, strict=True):
         assert two.cross_entropy == pytest.approx(-two.expected_log_likelihood, rel=1e-3)
         assert two.log_likelihood == pytest.approx(one.log_likelihood, rel=1e-3)
-    from scorer.calibration.dataset import LabelledText
+    from lab.dataset import LabelledText
 
     measured = [
         Measured(LabelledText(text=t, label="human" if i < 4 else "machine", lang="en"), s)

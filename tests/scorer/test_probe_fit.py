@@ -6,14 +6,14 @@ import json
 import numpy as np
 import pytest
 
-from scorer.calibration.corpus import CorpusText, load_corpus, measured_sample
-from scorer.calibration.dataset import LabelledText, split_of
-from scorer.calibration.folds import held_out_folds, trainable
-from scorer.calibration.measures import CACHE_LAYERS, CUT_TOKENS, Measure
-from scorer.calibration.metrics import compute_metrics
-from scorer.calibration.probe_fit import ProbeConfig
-from scorer.calibration.probe_report import report_json, report_markdown
-from scorer.calibration.probe_train import fit_probe
+from lab.corpus import CorpusText, load_corpus, measured_sample
+from lab.dataset import LabelledText, split_of
+from lab.folds import held_out_folds, trainable
+from lab.measures import CACHE_LAYERS, CUT_TOKENS, Measure
+from lab.metrics import compute_metrics
+from lab.probe_fit import ProbeConfig
+from lab.probe_report import report_json, report_markdown
+from lab.probe_train import fit_probe
 from scorer.detectors.lm_statistics import N_STATS
 from scorer.detectors.probe_model import ProbeModel, design_row
 from scorer.detectors.registry import PACKAGED_PROBE, report_path
@@ -46,7 +46,7 @@ def _measure(rng: np.random.Generator, machine: bool, n_tokens: int) -> Measure:
 
 
 def _corpus(per_cell: int = 40) -> tuple[list[CorpusText], dict[str, Measure]]:
-    from scorer.calibration.corpus import GENRE_OF, family_of
+    from lab.corpus import GENRE_OF, family_of
 
     rng = np.random.default_rng(7)
     corpus, measures = [], {}

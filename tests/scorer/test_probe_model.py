@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scorer.calibration.corpus import load_corpus, measured_sample
-from scorer.calibration.dataset import LabelledText, split_of
+from lab.corpus import load_corpus, measured_sample
+from lab.dataset import LabelledText, split_of
 from scorer.detectors.probe import ProbeDetector
 from scorer.detectors.registry import PACKAGED_PROBE, report_path
 from tests.helpers import SHARED_DATA

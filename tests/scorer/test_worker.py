@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent
 from scorer.worker import ScoringWorker
-from sink.models import Failure
+from store.models import Failure
 from stream.consumer import EventConsumer
 from stream.producer import EventProducer
 from tests.doubles import FixedScoreDetector, PreparingScoreDetector

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from schemas.errors import ConfigError
 from schemas.results import Comparison, ResultRow
-from sink.models import Score, Submission
+from store.models import Score, Submission
 
 __all__ = ["ResultSelection", "compare_detectors", "iter_results"]
 

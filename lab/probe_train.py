@@ -15,11 +15,11 @@ import numpy as np
 from rich.console import Console
 from sklearn.metrics import roc_auc_score
 
-from scorer.calibration.corpus import Corpus, load_corpus, measured_sample
-from scorer.calibration.dataset import data_hash
-from scorer.calibration.folds import Fold, held_out_folds, trainable
-from scorer.calibration.measures import CACHE_LAYERS, DEFAULT_MEASURES, WORD_CUTS, Measure, MeasureCache
-from scorer.calibration.probe_fit import (
+from lab.corpus import Corpus, load_corpus, measured_sample
+from lab.dataset import data_hash
+from lab.folds import Fold, held_out_folds, trainable
+from lab.measures import CACHE_LAYERS, DEFAULT_MEASURES, WORD_CUTS, Measure, MeasureCache
+from lab.probe_fit import (
     PRIOR,
     THRESHOLD_RULE,
     Linear,
@@ -32,8 +32,8 @@ from scorer.calibration.probe_fit import (
     out_of_genre_models,
     span_design,
 )
-from scorer.calibration.probe_report import Report, calibrated, fold_metrics, metrics_of
-from scorer.calibration.train import progress_bar
+from lab.probe_report import Report, calibrated, fold_metrics, metrics_of
+from lab.train import progress_bar
 from scorer.detectors.features import FEATURE_NAMES
 from scorer.detectors.packaged import REFERENCE_NUMERICS
 from scorer.detectors.probe import probe_version

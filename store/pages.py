@@ -10,10 +10,10 @@ from sqlalchemy import Engine, select
 
 from schemas.api import RecentText, preview
 from schemas.results import Comparison
-from sink.db import reading
-from sink.export import csv_chunks
-from sink.models import Score, Submission
-from sink.results import ResultSelection, compare_detectors, iter_results
+from store.db import reading
+from store.export import csv_chunks
+from store.models import Score, Submission
+from store.results import ResultSelection, compare_detectors, iter_results
 
 __all__ = ["SqlPageReads"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scorer.calibration.corpus import Corpus
+from lab.corpus import Corpus
 
 __all__ = ["MIN_TEXTS", "Fold", "held_out_folds", "trainable"]
 

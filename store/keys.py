@@ -10,8 +10,8 @@ from sqlalchemy.sql import func
 
 from schemas.errors import InputError
 from schemas.keys import NewKey, Scope, StoredKey, new_key
-from sink.db import reading
-from sink.models import ApiKey
+from store.db import reading
+from store.models import ApiKey
 
 __all__ = ["SqlKeyStore"]
 

@@ -7,8 +7,8 @@ from uuid import UUID
 from sqlalchemy import Engine, select
 
 from schemas.api import ScoreView, SubmissionView
-from sink.db import ping, reading
-from sink.models import Failure, Score, Submission
+from store.db import ping, reading
+from store.models import Failure, Score, Submission
 
 __all__ = ["SqlHashIndex", "SqlSubmissionStore"]
 

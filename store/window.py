@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Engine, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
-from sink.models import Failure, Score, Submission
+from store.models import Failure, Score, Submission
 
 __all__ = ["WindowStats", "iter_unscored", "iter_window", "window_stats"]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from scorer.calibration.dataset import data_hash, read_labelled, sample
-from scorer.calibration.fit import Measured, fit_calibration
-from scorer.calibration.stats_cache import DEFAULT_STATS_CACHE, CachedStatistics
+from lab.dataset import data_hash, read_labelled, sample
+from lab.fit import Measured, fit_calibration
 from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.registry import DetectorOptions, load_statistics
+from scorer.detectors.stats_cache import DEFAULT_STATS_CACHE, CachedStatistics
 
 __all__ = ["progress_bar", "train_calibration"]
 

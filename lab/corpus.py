@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scorer.calibration.dataset import SPLIT_SALT, LabelledText, read_labelled, split_of
+from lab.dataset import SPLIT_SALT, LabelledText, read_labelled, split_of
 
 __all__ = [
     "GENRES",

@@ -16,8 +16,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from schemas.api import BatchProgress
-from sink.db import reading
-from sink.models import Batch, Failure, Score, Submission
+from store.db import reading
+from store.models import Batch, Failure, Score, Submission
 
 __all__ = ["SqlBatchStore"]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from scorer.calibration.dataset import LabelledText
-from scorer.calibration.metrics import Metrics, compute_metrics
+from lab.dataset import LabelledText
+from lab.metrics import Metrics, compute_metrics
 from scorer.detectors.base import Detector, Verdict
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Database access for the sink and the readers: the engine, migrations, and the schema check.
+"""Database access for the writers and the readers: the engine, migrations, and the schema check.
 
 The sink refuses to start on a schema behind the head revision and names the command that fixes it.
 """
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from schemas.errors import SchemaBehindError, ServiceUnavailable
 from schemas.secrets import plain
-from sink.settings import sqlalchemy_url
+from store.settings import sqlalchemy_url
 
 __all__ = ["check_schema", "make_engine", "migrate", "ping", "reading"]
 

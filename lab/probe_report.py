@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scorer.calibration.corpus import Corpus
-from scorer.calibration.folds import Fold
-from scorer.calibration.metrics import Metrics, compute_metrics
+from lab.corpus import Corpus
+from lab.folds import Fold
+from lab.metrics import Metrics, compute_metrics
 from scorer.detectors.probe_model import ProbeModel
 
 __all__ = ["Report", "calibrated", "fold_metrics", "metrics_of", "report_json", "report_markdown"]

@@ -1,9 +1,9 @@
-"""Alembic environment: the URL comes from the caller (`sink.db.migrate`), metadata from sink.models."""
+"""Alembic environment: the URL comes from the caller (`store.db.migrate`), metadata from store.models."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from sink.models import Base
+from store.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from scorer.calibration.dataset import LabelledText
+from lab.dataset import LabelledText
 from scorer.detectors.calibration_model import Calibration, LanguageCalibration
 from scorer.detectors.features import FEATURE_NAMES, feature_vector
 from scorer.detectors.lm_statistics import TextStatistics

@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from scorer.calibration.corpus import Corpus, CorpusText
-from scorer.calibration.folds import Fold
-from scorer.calibration.measures import CACHE_LAYERS, Measure
+from lab.corpus import Corpus, CorpusText
+from lab.folds import Fold
+from lab.measures import CACHE_LAYERS, Measure
 from scorer.detectors.probe_model import LanguageCalibration, design_row
 
 __all__ = [

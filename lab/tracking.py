@@ -11,8 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from lab.probe_report import Report, report_json
 from schemas.errors import ConfigError
-from scorer.calibration.probe_report import Report, report_json
 
 __all__ = ["log_run_to_mlflow"]
 

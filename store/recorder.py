@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from schemas.errors import ServiceUnavailable
 from schemas.events import SubmissionEvent
-from sink.writer import write_submissions
+from store.writer import write_submissions
 from stream.settings import KafkaSettings
 
 __all__ = ["SqlSubmissionRecorder", "recorder_for"]

@@ -1,1 +1,0 @@
-"""Calibration of the likelihood detector: labelled data, leak-free splits, fitting and evaluation."""

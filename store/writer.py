@@ -1,0 +1,159 @@
+"""Idempotent batch writes into the PostgreSQL log. Knows nothing of Kafka.
+
+One statement per table per batch; `ON CONFLICT DO NOTHING` on the natural keys makes a
+redelivered event a no-op, so the log never holds a second row for one submission or a second
+score for one (submission, detector version). The first stored score wins. Each function returns
+the events whose rows it newly inserted (`RETURNING`), for the sink's metrics and log lines.
+
+`write_log` writes a batch of all three in one transaction, retried while PostgreSQL does not answer.
+A batch PostgreSQL refuses (a value it cannot store, such as a NUL character from a producer that
+skipped the intake rule) is written again row by row, each in a savepoint: the refused rows become
+failure rows with PostgreSQL's reason, keyed by what they are about (`sink:<submission id>[@detector]`),
+and the rest are stored.
+"""
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from schemas.errors import ServiceUnavailable
+from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent, content_hash
+from store.models import Failure, Score, Submission
+
+__all__ = ["LogBatch", "write_failures", "write_log", "write_scores", "write_submissions"]
+
+log = logging.getLogger(__name__)
+
+_WRITE_ATTEMPTS = 5
+
+
+@dataclass
+class LogBatch:
+    submissions: list[SubmissionEvent] = field(default_factory=list)
+    scores: list[ScoreEvent] = field(default_factory=list)
+    failures: list[DeadLetterEvent] = field(default_factory=list)
+    refused: int = 0  # rows PostgreSQL refused, stored as failures instead (in `failures` when new)
+
+
+def write_log(engine: Engine, batch: LogBatch) -> LogBatch:
+    """Write `batch` in one transaction; returns what was newly stored. Raises `ServiceUnavailable`
+    once PostgreSQL has failed to answer `_WRITE_ATTEMPTS` times in a row."""
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            try:
+                with Session(engine) as session, session.begin():
+                    return LogBatch(
+                        write_submissions(session, batch.submissions),
+                        write_scores(session, batch.scores),
+                        write_failures(session, batch.failures),
+                    )
+            except (DataError, IntegrityError) as exc:
+                log.warning("PostgreSQL refused a row of the batch (%s); writing its rows one by one", exc.orig)
+                return _write_isolating(engine, batch)
+        except OperationalError as exc:
+            if attempt == _WRITE_ATTEMPTS:
+                raise ServiceUnavailable(f"PostgreSQL write failed {attempt} times: {exc}") from exc
+            log.warning("PostgreSQL write failed (attempt %d), retrying: %s", attempt, exc)
+            time.sleep(2**attempt * 0.25)
+    raise AssertionError("unreachable")
+
+
+def _write_isolating(engine: Engine, batch: LogBatch) -> LogBatch:
+    """Each row in a savepoint of its own: a row PostgreSQL refuses becomes a failure row with the
+    reason, keyed by what it is about, and every other row is stored."""
+    stored, refused = LogBatch(), []
+    writes = [
+        *((e, write_submissions, stored.submissions, "submission", None) for e in batch.submissions),
+        *((e, write_scores, stored.scores, "score", f"{e.detector_name}@{e.detector_version}") for e in batch.scores),
+        *((e, write_failures, stored.failures, f"failure {e.subject}", None) for e in batch.failures),
+    ]
+    with Session(engine) as session, session.begin():
+        for event, write, kept, what, detector in writes:
+            try:
+                with session.begin_nested():
+                    kept.extend(write(session, [event]))
+            except (DataError, IntegrityError) as exc:
+                reason = f"PostgreSQL refused the {what} row: {str(exc.orig).splitlines()[0]}"
+                log.error("%s", reason, extra={"submission_id": str(event.submission_id)})
+                refused.append(
+                    DeadLetterEvent(
+                        submission_id=event.submission_id,
+                        stage="sink",
+                        reason=reason,
+                        origin=f"sink {what} write"[:300],
+                        payload=event.model_dump_json().encode("utf-8", "replace").decode()[:10_000],
+                        detector=detector,
+                    )
+                )
+        stored.failures.extend(write_failures(session, refused))
+    stored.refused = len(refused)
+    return stored
+
+
+def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> list[SubmissionEvent]:
+    rows = {
+        e.submission_id: {
+            "id": e.submission_id,
+            "text": e.text,
+            "content_hash": content_hash(e.text),
+            "lang": e.lang,
+            "external_id": e.external_id,
+            "source": e.source,
+            "batch_id": e.batch_id,
+            "correlation_id": e.correlation_id,
+            "detector": e.detector,
+            "tenant": e.tenant,
+            "normalised": e.normalised,
+            "submitted_at": e.submitted_at,
+        }
+        for e in events
+    }
+    if not rows:
+        return []
+    statement = insert(Submission).values(list(rows.values())).on_conflict_do_nothing().returning(Submission.id)
+    inserted = set(session.scalars(statement))
+    return [e for e in {e.submission_id: e for e in events}.values() if e.submission_id in inserted]
+
+
+def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:
+    rows: dict[tuple[object, str], dict[str, object]] = {}
+    firsts: dict[tuple[object, str], ScoreEvent] = {}
+    for e in events:
+        key = (e.submission_id, e.detector_version)
+        if key not in rows:
+            rows[key] = e.model_dump(include=set(Score.__table__.columns.keys()))
+            firsts[key] = e
+    if not rows:
+        return []
+    statement = (
+        insert(Score)
+        .values(list(rows.values()))
+        .on_conflict_do_nothing()
+        .returning(Score.submission_id, Score.detector_version)
+    )
+    return [firsts[(submission_id, version)] for submission_id, version in session.execute(statement)]
+
+
+def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> list[DeadLetterEvent]:
+    rows = {
+        e.subject: {
+            "subject": e.subject,
+            "origin": e.origin,
+            "submission_id": e.submission_id,
+            "stage": e.stage,
+            "reason": e.reason,
+            "failed_at": e.failed_at,
+        }
+        for e in events
+    }
+    if not rows:
+        return []
+    statement = insert(Failure).values(list(rows.values())).on_conflict_do_nothing().returning(Failure.subject)
+    inserted = set(session.scalars(statement))
+    return [e for e in {e.subject: e for e in events}.values() if e.subject in inserted]
