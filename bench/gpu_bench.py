@@ -23,6 +23,7 @@ import platform
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import torch
@@ -32,8 +33,8 @@ from sqlalchemy.orm import Session
 from schemas.events import SubmissionEvent
 from scorer.detectors import load_detector
 from scorer.settings import ScorerSettings
-from sink.db import make_engine, migrate
-from sink.models import Score
+from store.db import make_engine, migrate
+from store.models import Score
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.processes import start_child, stop_child
@@ -134,7 +135,7 @@ def through_pipeline(texts: list[str], budget: int, env_extra: dict[str, str]) -
 
 def _send(producer: EventProducer, kafka: KafkaSettings, texts: list[str]) -> None:
     for text in texts:
-        event = SubmissionEvent(text=text)
+        event = SubmissionEvent(submission_id=uuid.uuid4(), text=text)
         producer.send(kafka.topics.submissions, str(event.submission_id), event)
     producer.flush()
 
