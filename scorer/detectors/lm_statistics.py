@@ -270,8 +270,8 @@ class LMStatistics:
             target_block[r, : len(b)] = b
         counted = target_block >= 0  # position t predicts token t + 1 of the window
         device = self.model.device
-        rows, positions = np.nonzero(counted)
-        where = _to_device(rows * width + positions, device)  # flat index of the position predicting each one
+        row_of, position_of = np.nonzero(counted)
+        where = _to_device(row_of * width + position_of, device)  # flat index of the position predicting each
         blocks = _to_device(target_block[counted], device)
         targets = _to_device(input_ids[:, 1:][counted], device)
         inputs = _to_device(input_ids, device), _to_device(mask, device)
@@ -360,7 +360,7 @@ def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """`array` on `device`: on a GPU from pinned memory without blocking, so the host never waits."""
     tensor = torch.from_numpy(np.ascontiguousarray(array))
     if device.type != "cuda":
-        return tensor
+        return tensor.to(device)
     return tensor.pin_memory().to(device, non_blocking=True)
 
 

@@ -106,6 +106,15 @@ def test_a_batch_closes_at_its_token_budget_and_the_rest_comes_next(kafka):
     assert max(detector.batches) <= 3 and len(detector.batches) >= 4
 
 
+def test_a_text_longer_than_the_token_budget_is_scored_alone(kafka):
+    detector = FixedScoreDetector()
+    events = _submit(kafka, ["short one", "a very long text " + "word " * 2_000, "short two"])
+    with running(ScoringWorker(kafka, detector, group_id=f"{kafka.topic_prefix}-scorer", max_batch_tokens=256)):
+        wait_until(lambda: len(detector.scored) >= 3, timeout_s=60)
+    assert sorted(detector.scored) == sorted(e.text for e in events)
+    assert max(detector.batches) == 1, "a batch never holds more than its budget, or the one text past it"
+
+
 def test_two_scorers_share_the_partitions_and_score_each_text_once(kafka):
     first, second = FixedScoreDetector(), FixedScoreDetector()
     group = f"{kafka.topic_prefix}-scorers"
