@@ -19,9 +19,8 @@ from bot.gateway import GatewayClient, GatewayTrouble
 from bot.metrics import BotMetrics
 from bot.settings import BotSettings
 from schemas.errors import ConfigError, ServiceUnavailable
-from stream.metrics import serving_metrics
 
-__all__ = ["build_bot", "run_bot"]
+__all__ = ["build_bot", "poll"]
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +128,11 @@ def build_bot(settings: BotSettings, metrics: BotMetrics) -> Application:
     return application
 
 
-def run_bot(settings: BotSettings) -> int:
-    """Long-poll until SIGINT or SIGTERM, serving the bot's metrics meanwhile."""
-    log.info("bot polling %s, asking the gateway at %s", settings.api_url, settings.gateway_url)
-    metrics = BotMetrics()
-    application = build_bot(settings, metrics)
-    port_setting = "VERITEXT_TELEGRAM_METRICS_PORT"
+def poll(application: Application, settings: BotSettings) -> None:
+    """Long-poll until SIGINT or SIGTERM; Telegram refusing the token or not answering is a clear error."""
     try:
-        with serving_metrics(metrics.registry, settings.metrics_host, settings.metrics_port, port_setting):
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken as exc:
         raise ConfigError(f"Telegram refused the bot's token (VERITEXT_TELEGRAM_TOKEN): {exc}") from None
     except NetworkError as exc:
         raise ServiceUnavailable(f"cannot reach the Bot API at {settings.api_url}: {exc}") from None
-    return 0

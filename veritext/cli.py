@@ -1,10 +1,8 @@
-"""The `veritext` command: reads settings, builds components, runs them, and turns any
-`VeritextError` into one red line and exit code 1."""
+"""The `veritext` command: each command builds its component (veritext/components.py) or runs its task,
+and any `VeritextError` becomes one red line and exit code 1."""
 
 import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -55,22 +53,6 @@ def _find_the_pipeline(context: typer.Context) -> None:
         use_addresses(UpSettings().addresses_path)
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-
-
-def _run_worker(worker, metrics_host: str, metrics_port: int, port_setting: str) -> int:
-    """The lifecycle every worker (scorer, sink, bridge) shares once built: SIGINT/SIGTERM set its `stop`,
-    its `/metrics` and `/healthz` are served while it runs, and it returns once stopped and drained."""
-    from stream.metrics import serving_metrics
-
-    _stop_on_signals(worker.stop)
-    with serving_metrics(worker.metrics.registry, metrics_host, metrics_port, port_setting):
-        worker.run()
-    return 0
-
-
 @app.command()
 def up() -> None:
     """Start the whole pipeline on embedded defaults (PostgreSQL, broker, gateway, scorer, sink)."""
@@ -89,85 +71,15 @@ def migrate() -> None:
     _run(lambda: migrate_db(DatabaseSettings().url))
 
 
-def _detector_catalogue():
-    """What the scorers of this deployment run (ScorerSettings), resolved without loading a model."""
-    from ingest.gateway.detectors import DetectorCatalogue
-    from schemas.api import DetectorView
-    from scorer.detectors.registry import describe_detector
-    from scorer.settings import ScorerSettings
-
-    settings = ScorerSettings()
-    infos = [describe_detector(spec, settings.detector_options()) for spec in settings.detectors]
-    return DetectorCatalogue(
-        [
-            DetectorView(name=i.name, version=i.version, spec=i.spec, default=n == 0, report=i.report)
-            for n, i in enumerate(infos)
-        ]
-    )
-
-
 @app.command()
 def gateway(
     host: Annotated[str | None, typer.Option(help="overrides VERITEXT_GATEWAY_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="overrides VERITEXT_GATEWAY_PORT")] = None,
 ) -> None:
     """Run the HTTP gateway."""
+    from veritext.components import build_gateway, run_component
 
-    def serve() -> None:
-        import uvicorn
-
-        from ingest.backlog import BacklogMonitor
-        from ingest.gateway import GatewaySettings, create_app
-        from ingest.gateway.auth import Access, Authenticator, check_auth_mode
-        from ingest.gateway.ratelimit import KeyLimiter
-        from ingest.gateway.settings import AuthSettings
-        from schemas.secrets import safe_url
-        from scorer.settings import ScorerSettings
-        from store.batches import SqlBatchStore
-        from store.db import make_engine
-        from store.keys import SqlKeyStore
-        from store.pages import SqlPageReads
-        from store.queries import SqlSubmissionStore
-        from store.recorder import recorder_for
-        from store.settings import DatabaseSettings
-        from stream.admin import ensure_topics
-        from stream.settings import KafkaSettings
-
-        overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-        settings = GatewaySettings(**overrides)
-        auth = AuthSettings()
-        mode = check_auth_mode(auth, settings.host)
-        kafka = KafkaSettings()
-        ensure_topics(kafka)
-        engine = make_engine(DatabaseSettings().url, pool_size=10)
-        store = SqlSubmissionStore(engine)
-        store.ping()
-        access = None
-        if mode == "api-keys":
-            limiter = KeyLimiter(auth.limits_storage)
-            access = Access(
-                Authenticator(SqlKeyStore(engine), limiter, auth.key_cache_s), auth.legacy_open, auth.legacy_tenant
-            )
-            log.info("access control: API keys, rate limits counted in %s", safe_url(auth.limits_storage))
-        uvicorn.run(
-            create_app(
-                settings,
-                kafka,
-                store,
-                SqlBatchStore(engine),
-                detectors=_detector_catalogue(),
-                recorder=recorder_for(kafka, engine),
-                backlog=BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog),
-                access=access,
-                pages=SqlPageReads(engine, status=lambda: _collect_status(kafka, engine)),
-            ),
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,  # the gateway writes its own access log, with the route and submission id
-        )
-
-    _run(serve)
+    _run(lambda: run_component(build_gateway(host, port)))
 
 
 @app.command()
@@ -178,80 +90,17 @@ def scorer(
     ] = False,
 ) -> None:
     """Run a scoring worker (start several: they share the partitions through one consumer group)."""
+    from veritext.components import build_scorer, run_component
 
-    def score() -> int:
-        from scorer.detectors import load_detector
-        from scorer.settings import ScorerSettings
-        from scorer.worker import ScoringWorker
-        from stream.admin import ensure_topics
-        from stream.settings import KafkaSettings
-
-        settings = ScorerSettings()
-        kafka = KafkaSettings()
-        ensure_topics(kafka)
-        model = load_detector(
-            detector or settings.detector, cache_dir=settings.model_dir, options=settings.detector_options()
-        )
-        model.warmup()
-        worker = ScoringWorker(
-            kafka,
-            model,
-            group_id=settings.group_id,
-            max_batch=settings.max_batch,
-            max_wait_s=settings.max_wait_ms / 1000,
-            max_batch_tokens=settings.max_batch_tokens,
-            max_poll_interval_ms=settings.max_poll_interval_ms,
-            serves_unnamed=not only_named,
-        )
-        return _run_worker(worker, settings.metrics_host, settings.metrics_port, "VERITEXT_SCORER_METRICS_PORT")
-
-    _run(score)
+    _run(lambda: run_component(build_scorer(detector, only_named=only_named)))
 
 
 @app.command()
 def sink() -> None:
     """Run the sink that writes the PostgreSQL log from the topics."""
+    from veritext.components import build_sink, run_component
 
-    def write_log() -> int:
-        from sink.settings import SinkSettings
-        from sink.worker import SinkWorker
-        from store.db import check_schema, make_engine
-        from store.settings import DatabaseSettings
-        from stream.admin import ensure_topics
-        from stream.settings import KafkaSettings
-
-        kafka = KafkaSettings()
-        ensure_topics(kafka)
-        engine = make_engine(DatabaseSettings().url)
-        check_schema(engine)
-        settings = SinkSettings()
-        worker = SinkWorker(
-            kafka,
-            engine,
-            group_id=settings.group_id,
-            max_batch=settings.max_batch,
-            max_wait_s=settings.max_wait_ms / 1000,
-        )
-        return _run_worker(worker, settings.metrics_host, settings.metrics_port, "VERITEXT_SINK_METRICS_PORT")
-
-    _run(write_log)
-
-
-def _collect_status(kafka, engine):
-    """What `veritext status` and the web page's health page show."""
-    from scorer.settings import ScorerSettings
-    from sink.settings import SinkSettings
-    from veritext.settings import UpSettings
-    from veritext.status import collect_status
-    from veritext.supervisor import read_state
-
-    return collect_status(
-        kafka,
-        engine,
-        scorer_group=ScorerSettings().group_id,
-        sink_group=SinkSettings().group_id,
-        components=read_state(UpSettings().state_path),
-    )
+    _run(lambda: run_component(build_sink()))
 
 
 @app.command()
@@ -266,12 +115,13 @@ def status(
         from store.db import check_schema, make_engine
         from store.settings import DatabaseSettings
         from stream.settings import KafkaSettings
+        from veritext.components import deployment_status
         from veritext.status import render_status
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)
         try:
             check_schema(engine)  # a database without the log's tables says so, not with a traceback
-            summary = _collect_status(KafkaSettings(), engine)
+            summary = deployment_status(KafkaSettings(), engine)
         finally:
             engine.dispose()
         if as_json:
@@ -285,32 +135,17 @@ def status(
 @app.command()
 def bridge() -> None:
     """Run the RabbitMQ bridge: answers the original clients' tasks on `ml_tasks` through the log."""
+    from veritext.components import build_bridge, run_component
 
-    def serve() -> int:
-        from ingest.bridge import Bridge, BridgeSettings
-        from store.db import make_engine
-        from store.recorder import recorder_for
-        from store.settings import DatabaseSettings
-        from stream.admin import ensure_topics
-        from stream.settings import KafkaSettings
-
-        settings = BridgeSettings()
-        kafka = KafkaSettings()
-        recorder = recorder_for(kafka, make_engine(DatabaseSettings().url, pool_size=2))
-        worker = Bridge(settings, kafka, recorder=recorder)
-        ensure_topics(kafka)
-        return _run_worker(worker, settings.metrics_host, settings.metrics_port, "VERITEXT_RABBITMQ_METRICS_PORT")
-
-    _run(serve)
+    _run(lambda: run_component(build_bridge()))
 
 
 @app.command()
 def bot() -> None:
     """Run the Telegram bot: texts sent to it are scored through the gateway (VERITEXT_GATEWAY_URL)."""
-    from bot.app import run_bot
-    from bot.settings import BotSettings
+    from veritext.components import build_bot, run_component
 
-    _run(lambda: run_bot(BotSettings()))
+    _run(lambda: run_component(build_bot()))
 
 
 @app.command()

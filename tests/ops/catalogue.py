@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings
 __all__ = ["ROOT", "SettingsVariable", "cli_commands", "exposed_metric_names", "settings_classes", "settings_variables"]
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "stream", "ingest", "scorer", "sink", "bot", "veritext")
+PACKAGES = ("schemas", "stream", "ingest", "scorer", "lab", "store", "sink", "bot", "veritext")
 
 
 @dataclass(frozen=True)
