@@ -4,7 +4,7 @@ worker and by replay, so both batch, isolate and label the same way. Nothing is 
 caller decides when its output must be durable.
 
 The live scorer runs the two halves apart, on two threads (scorer/worker.py): `run_model` on the
-texts its detector prepared, then `send_outcome`; replay runs both in turn (`score_jobs`).
+texts its detector prepared, then `send_outcome`; replay scores each batch whole (`score_jobs`).
 """
 
 import logging
@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from schemas.events import ScoreEvent, SubmissionEvent
 from schemas.topics import Topics
-from scorer.detectors.base import Detector, Verdict, stages
+from scorer.detectors.base import Detector, Verdict
 from scorer.isolate import score_isolating
 from stream.dead_letter import send_dead_letter_from
 from stream.producer import EventProducer
@@ -51,7 +51,8 @@ class ModelOutcome(NamedTuple):
 def run_model(
     score: Callable[[Sequence[Any]], list[Verdict]], name: str, jobs: Sequence[Job], inputs: Sequence[Any]
 ) -> ModelOutcome:
-    """Score `jobs` as one batch: `score` is the detector's (`stages`), `inputs` what it reads of each job."""
+    """Score `jobs` as one batch: `score` is the detector's `score` or `score_prepared` (base.py `stages`),
+    `inputs` what it reads of each job."""
     started = time.perf_counter()
     scored, failed = score_isolating(score, jobs, inputs, name)
     return ModelOutcome(scored, failed, time.perf_counter() - started)
@@ -68,8 +69,7 @@ def score_jobs(
     """Score `jobs` as one batch and queue the results."""
     if not jobs:
         return BatchOutcome(0, 0, 0.0, 0)
-    prepare, score = stages(detector)
-    outcome = run_model(score, detector.name, jobs, prepare([job.event.text for job in jobs]))
+    outcome = run_model(detector.score, detector.name, jobs, [job.event.text for job in jobs])
     return send_outcome(detector, outcome, producer, topics, replayed=replayed)
 
 
