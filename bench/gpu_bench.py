@@ -27,20 +27,19 @@ import uuid
 from pathlib import Path
 
 import torch
+from scratch import embedded_services
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from schemas.events import SubmissionEvent
 from scorer.detectors import load_detector
 from scorer.settings import ScorerSettings
-from store.db import make_engine, migrate
+from store.db import make_engine
 from store.models import Score
 from stream.admin import ensure_topics
-from stream.embedded_broker import EmbeddedBroker
 from stream.processes import start_child, stop_child
 from stream.producer import EventProducer
 from stream.settings import KafkaSettings
-from veritext.embedded_postgres import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -99,37 +98,31 @@ def bare(detector, texts: list[str], length: int, budget: int, rounds: int) -> d
 
 def through_pipeline(texts: list[str], budget: int, env_extra: dict[str, str]) -> dict[str, float]:
     """Texts/s from the first submission written to the last score stored, scorer and sink as processes."""
-    with tempfile.TemporaryDirectory(prefix="vtgpu") as tmp, EmbeddedBroker() as broker:
-        postgres = EmbeddedPostgres(Path(tmp))
-        database_url = postgres.start()
+    with embedded_services("vtgpu") as (_, broker, database_url):
+        kafka = KafkaSettings(bootstrap=broker.bootstrap)
+        ensure_topics(kafka)
+        engine = make_engine(database_url)
+        env = {
+            **os.environ,
+            **env_extra,
+            "VERITEXT_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "VERITEXT_DATABASE_URL": database_url,
+            "VERITEXT_SCORER_MAX_BATCH_TOKENS": str(budget),
+            "VERITEXT_SCORER_MAX_BATCH": "4096",
+        }
+        components = [start_child([sys.executable, "-m", "veritext", name], env=env) for name in ("sink", "scorer")]
         try:
-            migrate(database_url)
-            kafka = KafkaSettings(bootstrap=broker.bootstrap)
-            ensure_topics(kafka)
-            engine = make_engine(database_url)
-            env = {
-                **os.environ,
-                **env_extra,
-                "VERITEXT_KAFKA_BOOTSTRAP": broker.bootstrap,
-                "VERITEXT_DATABASE_URL": database_url,
-                "VERITEXT_SCORER_MAX_BATCH_TOKENS": str(budget),
-                "VERITEXT_SCORER_MAX_BATCH": "4096",
-            }
-            components = [start_child([sys.executable, "-m", "veritext", name], env=env) for name in ("sink", "scorer")]
-            try:
-                with EventProducer(kafka) as producer:
-                    _send(producer, kafka, texts[:1])
-                    _wait_for(engine, 1, deadline_s=600)  # the scorer has loaded and warmed up
-                    started = time.perf_counter()
-                    _send(producer, kafka, texts)
-                _wait_for(engine, 1 + len(texts), deadline_s=600)
-                seconds = time.perf_counter() - started
-            finally:
-                for process in components:
-                    stop_child(process)
-            engine.dispose()
+            with EventProducer(kafka) as producer:
+                _send(producer, kafka, texts[:1])
+                _wait_for(engine, 1, deadline_s=600)  # the scorer has loaded and warmed up
+                started = time.perf_counter()
+                _send(producer, kafka, texts)
+            _wait_for(engine, 1 + len(texts), deadline_s=600)
+            seconds = time.perf_counter() - started
         finally:
-            postgres.stop()
+            for process in components:
+                stop_child(process)
+        engine.dispose()
     return {"texts": len(texts), "seconds": seconds, "texts_per_s": len(texts) / seconds}
 
 

@@ -16,19 +16,17 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import psutil
+from scratch import embedded_services
 
 from store.batches import SqlBatchStore
-from store.db import make_engine, migrate
+from store.db import make_engine
 from stream.admin import ensure_topics
-from stream.embedded_broker import EmbeddedBroker
 from stream.settings import KafkaSettings
-from veritext.embedded_postgres import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = ("the", "a", "of", "model", "text", "river", "quiet", "report", "week", "proposal", "village", "clock")
@@ -68,42 +66,36 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="vtbench") as tmp, EmbeddedBroker() as broker:
-        data = Path(tmp) / "texts.jsonl"
+    with embedded_services() as (tmp, broker, database_url):
+        data = tmp / "texts.jsonl"
         size = write_file(data, args.lines, args.words)
         print(f"{args.lines:,} lines, {size / 2**20:.0f} MiB in {data}", flush=True)
-        postgres = EmbeddedPostgres(Path(tmp))
-        database_url = postgres.start()
-        try:
-            migrate(database_url)
-            kafka = KafkaSettings(bootstrap=broker.bootstrap)
-            ensure_topics(kafka)
-            env = {**os.environ, "VERITEXT_KAFKA_BOOTSTRAP": broker.bootstrap, "VERITEXT_DATABASE_URL": database_url}
-            started = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, "-m", "veritext", "ingest", str(data), "--id-field", "id"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            rss = PeakRss(child.pid)
-            rss.start()
-            stdout, stderr = child.communicate()
-            wall_s = time.perf_counter() - started
-            rss.stop.set()
-            rss.join()
-            if child.returncode != 0:
-                raise SystemExit(f"ingest exited {child.returncode}:\n{stdout}\n{stderr}")
-            max_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            engine = make_engine(database_url, pool_size=1)
-            (batch,) = SqlBatchStore(engine).recent(1)
-            engine.dispose()
-            (tansu,) = [c for c in psutil.Process().children() if "tansu" in c.name()]
-            broker_rss_mb = tansu.memory_info().rss / 2**20
-        finally:
-            postgres.stop()
+        kafka = KafkaSettings(bootstrap=broker.bootstrap)
+        ensure_topics(kafka)
+        env = {**os.environ, "VERITEXT_KAFKA_BOOTSTRAP": broker.bootstrap, "VERITEXT_DATABASE_URL": database_url}
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "veritext", "ingest", str(data), "--id-field", "id"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        rss = PeakRss(child.pid)
+        rss.start()
+        stdout, stderr = child.communicate()
+        wall_s = time.perf_counter() - started
+        rss.stop.set()
+        rss.join()
+        if child.returncode != 0:
+            raise SystemExit(f"ingest exited {child.returncode}:\n{stdout}\n{stderr}")
+        max_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        engine = make_engine(database_url, pool_size=1)
+        (batch,) = SqlBatchStore(engine).recent(1)
+        engine.dispose()
+        (tansu,) = [c for c in psutil.Process().children() if "tansu" in c.name()]
+        broker_rss_mb = tansu.memory_info().rss / 2**20
 
     assert batch.finished_at is not None and batch.created_at is not None
     run_s = (batch.finished_at - batch.created_at).total_seconds()

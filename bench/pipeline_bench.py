@@ -20,7 +20,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -29,19 +28,19 @@ from pathlib import Path
 import httpx
 import psutil
 import torch
+from scratch import embedded_services
 from shared_texts import XSUM, load_texts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scorer.detectors import load_detector
 from scorer.settings import ScorerSettings
-from store.db import make_engine, migrate
+from store.db import make_engine
 from store.models import Score
 from stream.admin import ensure_topics
-from stream.embedded_broker import EmbeddedBroker, free_port
+from stream.embedded_broker import free_port
 from stream.processes import start_child, stop_child
 from stream.settings import KafkaSettings
-from veritext.embedded_postgres import EmbeddedPostgres
 from veritext.settings import UpSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,65 +151,59 @@ def main() -> None:
         bare = own_process.submit(bare_throughput, texts, args.batch).result()
     print(json.dumps(bare), flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="vtbench") as tmp, EmbeddedBroker() as broker:
-        postgres = EmbeddedPostgres(Path(tmp))
-        database_url = postgres.start()
+    with embedded_services() as (_, broker, database_url):
+        kafka = KafkaSettings(bootstrap=broker.bootstrap)
+        ensure_topics(kafka)
+        engine = make_engine(database_url)
+        port = free_port()
+        env = {
+            **os.environ,
+            "VERITEXT_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "VERITEXT_DATABASE_URL": database_url,
+            "VERITEXT_GATEWAY_PORT": str(port),
+            "VERITEXT_SCORER_MAX_BATCH": str(args.batch),
+        }
+        niceness = UpSettings().scorer_niceness
+
+        def start(name: str, nice: int = 0):
+            return start_child([sys.executable, "-m", "veritext", name], env=env, niceness=nice)
+
+        components = {"sink": start("sink"), "scorer": start("scorer", niceness), "gateway": start("gateway")}
+        rss = PeakRss({name: p.pid for name, p in components.items()})
+        rss.start()
+        base = f"http://127.0.0.1:{port}"
         try:
-            migrate(database_url)
-            kafka = KafkaSettings(bootstrap=broker.bootstrap)
-            ensure_topics(kafka)
-            engine = make_engine(database_url)
-            port = free_port()
-            env = {
-                **os.environ,
-                "VERITEXT_KAFKA_BOOTSTRAP": broker.bootstrap,
-                "VERITEXT_DATABASE_URL": database_url,
-                "VERITEXT_GATEWAY_PORT": str(port),
-                "VERITEXT_SCORER_MAX_BATCH": str(args.batch),
-            }
-            niceness = UpSettings().scorer_niceness
-
-            def start(name: str, nice: int = 0):
-                return start_child([sys.executable, "-m", "veritext", name], env=env, niceness=nice)
-
-            components = {"sink": start("sink"), "scorer": start("scorer", niceness), "gateway": start("gateway")}
-            rss = PeakRss({name: p.pid for name, p in components.items()})
-            rss.start()
-            base = f"http://127.0.0.1:{port}"
-            try:
-                deadline = time.monotonic() + 300
-                while True:  # ready once a text makes the whole round trip
-                    try:
-                        answer = httpx.post(f"{base}/v1/texts?wait=30", json={"text": texts[0]}, timeout=40)
-                        if answer.status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise SystemExit("the pipeline did not come up in 300 s")
-                    time.sleep(1)
-                while scored_count(engine) < 1:
-                    time.sleep(0.1)
-                e2e = asyncio.run(end_to_end(base, texts, engine, before=scored_count(engine)))
-                print(json.dumps(e2e), flush=True)
-                latency = {niceness: asyncio.run(fixed_rate_latency(base, texts, args.rate, args.seconds))}
-                print(json.dumps(latency), flush=True)
-                stop_child(components["scorer"])
-                components["scorer"] = start("scorer")
-                rss.processes["scorer"] = psutil.Process(components["scorer"].pid)
-                before = scored_count(engine)
-                while scored_count(engine) == before:  # scoring the backlog again
-                    time.sleep(0.1)
-                latency[0] = asyncio.run(fixed_rate_latency(base, texts, args.rate, args.seconds))
-                print(json.dumps(latency[0]), flush=True)
-            finally:
-                for process in components.values():
-                    stop_child(process)
-                rss.stop.set()
-                rss.join()
-            engine.dispose()
+            deadline = time.monotonic() + 300
+            while True:  # ready once a text makes the whole round trip
+                try:
+                    answer = httpx.post(f"{base}/v1/texts?wait=30", json={"text": texts[0]}, timeout=40)
+                    if answer.status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("the pipeline did not come up in 300 s")
+                time.sleep(1)
+            while scored_count(engine) < 1:
+                time.sleep(0.1)
+            e2e = asyncio.run(end_to_end(base, texts, engine, before=scored_count(engine)))
+            print(json.dumps(e2e), flush=True)
+            latency = {niceness: asyncio.run(fixed_rate_latency(base, texts, args.rate, args.seconds))}
+            print(json.dumps(latency), flush=True)
+            stop_child(components["scorer"])
+            components["scorer"] = start("scorer")
+            rss.processes["scorer"] = psutil.Process(components["scorer"].pid)
+            before = scored_count(engine)
+            while scored_count(engine) == before:  # scoring the backlog again
+                time.sleep(0.1)
+            latency[0] = asyncio.run(fixed_rate_latency(base, texts, args.rate, args.seconds))
+            print(json.dumps(latency[0]), flush=True)
         finally:
-            postgres.stop()
+            for process in components.values():
+                stop_child(process)
+            rss.stop.set()
+            rss.join()
+        engine.dispose()
 
     results = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "torch_threads": torch.get_num_threads()},

@@ -17,7 +17,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -28,17 +27,16 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test doubles are plug-ins under tests/
 
+from scratch import embedded_services  # noqa: E402
 from shared_texts import XSUM, load_texts  # noqa: E402
 
 from schemas.events import SubmissionEvent  # noqa: E402
 from scorer.detectors import Detector, load_detector  # noqa: E402
 from scorer.settings import ScorerSettings  # noqa: E402
-from store.db import make_engine, migrate  # noqa: E402
+from store.db import make_engine  # noqa: E402
 from stream.admin import ensure_topics  # noqa: E402
-from stream.embedded_broker import EmbeddedBroker  # noqa: E402
 from stream.producer import EventProducer  # noqa: E402
 from stream.settings import KafkaSettings  # noqa: E402
-from veritext.embedded_postgres import EmbeddedPostgres  # noqa: E402
 from veritext.replay import replay_window  # noqa: E402
 
 
@@ -76,28 +74,22 @@ def main() -> None:
     name = f"{detector.name}@{detector.version}"
     bare_rates, replay_rates, sources = [], [], set()
     quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
-    with tempfile.TemporaryDirectory(prefix="vtbench") as tmp, EmbeddedBroker() as broker:
-        postgres = EmbeddedPostgres(Path(tmp))
-        database_url = postgres.start()
-        try:
-            migrate(database_url)
-            engine = make_engine(database_url, pool_size=2)
-            for round_ in range(args.rounds):
-                bare_rates.append(bare(detector, texts, args.batch))
-                kafka = KafkaSettings(bootstrap=broker.bootstrap, topic_prefix=f"bench{round_}")
-                ensure_topics(kafka)
-                since = datetime.now(UTC)
-                submit(kafka, texts)
-                result = replay_window(
-                    kafka, engine, detector, since=since, until=None, max_batch=args.batch, console=quiet
-                )
-                assert result.counts.scored == len(texts), result
-                replay_rates.append(result.counts.scored / result.elapsed_s)
-                sources.add(result.source.split()[0])
-                print(f"round {round_ + 1}: bare {bare_rates[-1]:.2f}/s, replay {replay_rates[-1]:.2f}/s", flush=True)
-            engine.dispose()
-        finally:
-            postgres.stop()
+    with embedded_services() as (_, broker, database_url):
+        engine = make_engine(database_url, pool_size=2)
+        for round_ in range(args.rounds):
+            bare_rates.append(bare(detector, texts, args.batch))
+            kafka = KafkaSettings(bootstrap=broker.bootstrap, topic_prefix=f"bench{round_}")
+            ensure_topics(kafka)
+            since = datetime.now(UTC)
+            submit(kafka, texts)
+            result = replay_window(
+                kafka, engine, detector, since=since, until=None, max_batch=args.batch, console=quiet
+            )
+            assert result.counts.scored == len(texts), result
+            replay_rates.append(result.counts.scored / result.elapsed_s)
+            sources.add(result.source.split()[0])
+            print(f"round {round_ + 1}: bare {bare_rates[-1]:.2f}/s, replay {replay_rates[-1]:.2f}/s", flush=True)
+        engine.dispose()
 
     entry = {
         "detector": name,
