@@ -1,9 +1,8 @@
 """Scoring worker: consumes [submissions] in micro-batches, scores them, produces [scores].
 
-A micro-batch closes at `max_batch_tokens` estimated tokens (a text's UTF-8 bytes / 4: about right for
-English, high for Russian, which is the safe side), at `max_batch` records (a cap; the token budget is
-what closes batches) or after `max_wait_ms`, whichever comes first; records past the token budget come
-first in the next batch (stream/loop.py).
+A micro-batch closes at `max_batch_tokens` estimated tokens (scorer/scoring.py `estimated_tokens`), at
+`max_batch` records (a cap; the token budget is what closes batches) or after `max_wait_ms`, whichever
+comes first; records past the token budget come first in the next batch (stream/loop.py).
 
 The work is pipelined (stream/loop.py `run_pipelined`): this thread polls a batch, parses it and has the
 detector prepare its texts (tokens, languages, segment plans; scorer/detectors/base.py `stages`) while
@@ -37,7 +36,7 @@ from schemas.errors import DetectorError
 from schemas.events import SubmissionEvent
 from scorer.detectors.base import Detector, Verdict, stages
 from scorer.metrics import ScorerMetrics
-from scorer.scoring import Job, ModelOutcome, run_model, send_outcome
+from scorer.scoring import Job, ModelOutcome, estimated_tokens, run_model, send_outcome
 from stream.consumer import EventConsumer, origin
 from stream.dead_letter import send_dead_letter
 from stream.loop import run_pipelined
@@ -47,8 +46,6 @@ from stream.settings import KafkaSettings
 __all__ = ["ScoringWorker"]
 
 log = logging.getLogger(__name__)
-
-BYTES_PER_TOKEN = 4
 
 
 class Prepared(NamedTuple):
@@ -115,7 +112,7 @@ class ScoringWorker:
         """How many of `records`, from the first, fit in `max_batch_tokens` (estimated from their size)."""
         tokens = 0
         for taken, record in enumerate(records):
-            tokens += len(record.value() or b"") // BYTES_PER_TOKEN
+            tokens += estimated_tokens(record.value() or b"")
             if tokens > self._max_batch_tokens:
                 return taken
         return len(records)

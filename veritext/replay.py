@@ -61,7 +61,14 @@ def run_replay(
     detector = load_detector(detector_spec, cache_dir=scorer.model_dir, options=scorer.detector_options())
     detector.warmup()
     result = replay_window(
-        kafka, engine, detector, since=since, until=until, max_batch=max_batch or scorer.max_batch, console=console
+        kafka,
+        engine,
+        detector,
+        since=since,
+        until=until,
+        max_batch=max_batch or scorer.max_batch,
+        max_batch_tokens=scorer.max_batch_tokens,
+        console=console,
     )
     out.print(_summary(result))
     return 0
@@ -75,6 +82,7 @@ def replay_window(
     since: datetime,
     until: datetime | None,
     max_batch: int,
+    max_batch_tokens: int = 16_384,
     console: Console,
 ) -> ReplayResult:
     """Re-score the window with `detector`: from the topic, or from the log when the topic lost it."""
@@ -90,7 +98,15 @@ def replay_window(
     name = f"{detector.name}@{detector.version}"
     started = time.monotonic()
     with EventProducer(kafka) as producer:
-        rescorer = Rescorer(detector, producer, kafka.topics, since=since, until=until, max_batch=max_batch)
+        rescorer = Rescorer(
+            detector,
+            producer,
+            kafka.topics,
+            since=since,
+            until=until,
+            max_batch=max_batch,
+            max_batch_tokens=max_batch_tokens,
+        )
         with Progress(
             TextColumn(f"[bold]replaying with {name}"),
             BarColumn(),
