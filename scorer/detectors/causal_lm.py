@@ -19,7 +19,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from schemas.errors import DetectorError
-from scorer.detectors.gemma_model import load_gemma, pick_device
+from scorer.detectors.gemma_model import load_gemma, model_dtype, pick_device
 from scorer.detectors.packaged import MODEL_ID
 
 __all__ = ["PACKAGED", "CausalLM", "cut_after", "load_causal_lm"]
@@ -54,9 +54,7 @@ def load_causal_lm(name: str, *, cache_dir: Path, device: str | None = None) -> 
     dev = pick_device(device)
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
-        model = AutoModelForCausalLM.from_pretrained(
-            name, dtype=torch.bfloat16 if dev.type == "cuda" else torch.float32
-        )
+        model = AutoModelForCausalLM.from_pretrained(name, dtype=model_dtype(dev))
     except (OSError, ValueError) as exc:
         raise DetectorError(f"cannot load the causal LM {name!r}: {exc}") from exc
     model.to(dev)

@@ -39,7 +39,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 from schemas.errors import DetectorError
 from scorer.detectors.packaged import MODEL_ID
 
-__all__ = ["MODEL_ID", "GemmaBundle", "load_gemma", "pick_device"]
+__all__ = ["MODEL_ID", "GemmaBundle", "load_gemma", "model_dtype", "pick_device"]
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def load_gemma(cache_dir: Path, device: str | None = None) -> GemmaBundle:
     if not target.is_dir():
         _convert_once(target)
     dev = pick_device(device)
-    dtype = torch.bfloat16 if dev.type == "cuda" else torch.float32
+    dtype = model_dtype(dev)
     started = time.perf_counter()
     try:
         tokenizer = AutoTokenizer.from_pretrained(target, local_files_only=True)
@@ -92,6 +92,11 @@ def pick_device(device: str | None) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise DetectorError(f"device {device!r} asked for, but this torch build sees no CUDA GPU")
     return dev
+
+
+def model_dtype(device: torch.device) -> torch.dtype:
+    """What a model runs in on `device`: bfloat16 on CUDA, float32 elsewhere."""
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
 def _convert_once(target: Path) -> None:

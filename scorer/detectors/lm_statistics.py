@@ -76,6 +76,7 @@ __all__ = [
     "TextStatistics",
     "Tokenized",
     "device_budgets",
+    "precision_name",
 ]
 
 log = logging.getLogger(__name__)
@@ -172,8 +173,8 @@ class LMStatistics:
         bos = model.tokenizer.bos_token_id
         self._bos = [bos] if bos is not None else []
         self._pad_id = model.tokenizer.pad_token_id or 0
-        body = _PRECISION.get(dtype := next(model.body.parameters()).dtype, str(dtype))
-        head = _PRECISION.get(self.head_dtype, str(self.head_dtype)) if with_head else None
+        body = precision_name(next(model.body.parameters()).dtype)
+        head = precision_name(self.head_dtype) if with_head else None
         self.numerics = numerics_tag(model.device.type, body, head)
 
     def tokenize(self, text: str) -> Tokenized:
@@ -354,6 +355,11 @@ def _states(
         return predicting, None
     probe = torch.cat([picked(output.hidden_states[layer], 1).float() for layer in probe_layers], dim=-1)
     return predicting, probe
+
+
+def precision_name(dtype: torch.dtype) -> str:
+    """How versions name a precision: "fp32", "bf16", "fp16" (torch's own name for any other)."""
+    return _PRECISION.get(dtype, str(dtype))
 
 
 def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:

@@ -129,23 +129,24 @@ def load_statistics(
 
 def _numerics(options: DetectorOptions, *, with_head: bool) -> str:
     """The arithmetic these options score with, as lm_statistics.py names it once the model is loaded:
-    the body in bfloat16 on a GPU and fp32 on a CPU (causal_lm.py), the head as `head_precision` says."""
-    import torch
-
-    from scorer.detectors.gemma_model import pick_device
+    the body in the device's model dtype (gemma_model.py `model_dtype`), the head as `head_precision` says."""
+    from scorer.detectors.gemma_model import model_dtype, pick_device
+    from scorer.detectors.lm_statistics import precision_name
     from scorer.detectors.packaged import numerics_tag
 
-    device = pick_device(options.device).type
-    head = "bf16" if _head_dtype(options) == torch.bfloat16 else "fp32"
-    return numerics_tag(device, "bf16" if device == "cuda" else "fp32", head if with_head else None)
+    device = pick_device(options.device)
+    head = precision_name(_head_dtype(options)) if with_head else None
+    return numerics_tag(device.type, precision_name(model_dtype(device)), head)
 
 
 def _head_dtype(options: DetectorOptions):
+    """The output head's dtype: "auto" is the model's own on its device (bfloat16 on a GPU, fp32 on a CPU)."""
     import torch
 
+    from scorer.detectors.gemma_model import model_dtype, pick_device
+
     if options.head_precision == "auto":
-        cuda = torch.cuda.is_available() if options.device is None else options.device.startswith("cuda")
-        return torch.bfloat16 if cuda else torch.float32
+        return model_dtype(pick_device(options.device))
     return torch.bfloat16 if options.head_precision == "bf16" else torch.float32
 
 
