@@ -1,10 +1,12 @@
 """`veritext eval`: score labelled texts in-process with a detector and report detection metrics.
 
 No broker and no database: the detector runs here, in batches of texts of similar length, on the GPU
-when there is one. The report holds the metrics (metrics.py) overall and per value of each `--by` field
-(lang, domain, generator). A generator's group holds its machine texts and the human texts paired with
-them (same `pair_id`), or, where texts are unpaired, every human text of the same language: a generator
-is measured against the humans it imitated.
+when there is one. Each text goes through the intake rule every door applies (schemas/text.py) before
+the detector reads it, so a number here is the number the pipeline would give; a text the rule rejects
+is left out (as the pipeline would refuse it). The report holds the metrics (metrics.py) overall and
+per value of each `--by` field (lang, domain, generator). A generator's group holds its machine texts
+and the human texts paired with them (same `pair_id`), or, where texts are unpaired, every human text
+of the same language: a generator is measured against the humans it imitated.
 """
 
 import csv
@@ -17,6 +19,7 @@ from rich.table import Table
 
 from lab.dataset import LabelledText
 from lab.metrics import Metrics, compute_metrics
+from schemas.text import TextRejected, clean_text
 from scorer.detectors.base import Detector, Verdict
 
 __all__ = [
@@ -46,14 +49,21 @@ Report = dict[str, object]  # {"detector": ..., "overall": Metrics, "by": {field
 def score_records(
     detector: Detector, records: Sequence[LabelledText], batch_size: int, progress: Callable[[int], None]
 ) -> list[Scored]:
-    order = sorted(range(len(records)), key=lambda i: len(records[i].text))
+    """The records' verdicts, in order; records whose text the intake rule rejects are left out."""
+    texts: dict[int, str] = {}
+    for i, record in enumerate(records):
+        try:
+            texts[i] = clean_text(record.text).text
+        except TextRejected:
+            progress(1)
+    order = sorted(texts, key=lambda i: len(texts[i]))
     verdicts: dict[int, Verdict] = {}
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
-        for i, verdict in zip(batch, detector.score([records[i].text for i in batch]), strict=True):
+        for i, verdict in zip(batch, detector.score([texts[i] for i in batch]), strict=True):
             verdicts[i] = verdict
         progress(len(batch))
-    return [Scored(record, verdicts[i]) for i, record in enumerate(records)]
+    return [Scored(record, verdicts[i]) for i, record in enumerate(records) if i in verdicts]
 
 
 def _metrics(rows: Sequence[Scored]) -> Metrics:

@@ -4,10 +4,18 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    computed_field,
+    model_validator,
+)
 
 from schemas.events import Confidence, Label, Segment
-from schemas.text import clean_text
+from schemas.text import clean_text, tampering_notes
 
 __all__ = [
     "BatchAccepted",
@@ -109,6 +117,14 @@ class SubmissionView(BaseModel):
     normalised: list[str] = Field(default=[], description="what the intake changed in the text (README, 'Intake')")
     scores: list[ScoreView]
     failure: str | None = None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="the notes of `normalised` that are evidence of tampering: invisible characters removed, "
+        "look-alike letters of another script inside words (read by the detector as the word's own letters)"
+    )
+    @property
+    def tampering(self) -> list[str]:
+        return tampering_notes(self.normalised)
 
 
 class PredictRequest(_TextBody):

@@ -11,7 +11,13 @@ a rejects-file line or a dead letter:
 - invisible format characters (zero-width space and joiners, word joiner, BOM, soft hyphen, bidi
   controls): removed; they are also a known way to make a detector read another text than people do;
 - a text not in Unicode NFC (decomposed accents): normalised to NFC (compatibility forms stay);
+- look-alike letters of another script inside words (lookalikes.py: "model" with a Cyrillic o and e):
+  counted, not changed (the text is stored as sent); the detector reads them as the word's own letters
+  (reading.py);
 - nothing but whitespace once cleaned: rejected.
+
+Invisible characters and look-alike letters are what a person does not type and an evader does: their
+notes are the submission's tampering signal (`tampering_notes`).
 
 Length limits are the caller's (each door has its own setting and status code), checked on the cleaned
 text.
@@ -19,9 +25,16 @@ text.
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["CleanText", "TextRejected", "clean_text"]
+from schemas.lookalikes import find_lookalikes
+
+__all__ = ["CleanText", "TextRejected", "clean_text", "tampering_notes"]
+
+_INVISIBLE_NOTE = "removed {n} invisible character{s}"
+_LOOKALIKE_NOTE = "found {n} look-alike letter{s} of another script in {words} word{ws}"
+_TAMPERING = re.compile(r"removed \d+ invisible character|found \d+ look-alike letter")
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -51,10 +64,21 @@ def clean_text(text: str) -> CleanText:
         changes.append(f"removed {controls} control character{'s' * (controls > 1)}")
     text, invisible = _INVISIBLE.subn("", text)
     if invisible:
-        changes.append(f"removed {invisible} invisible character{'s' * (invisible > 1)}")
+        changes.append(_INVISIBLE_NOTE.format(n=invisible, s="s" * (invisible > 1)))
     normal = unicodedata.normalize("NFC", text)
     if normal != text:
         changes.append("normalised to Unicode NFC")
     if not normal.strip():
         raise TextRejected("text must contain at least one non-whitespace character")
+    lookalikes = find_lookalikes(normal)
+    if lookalikes.letters:
+        words = lookalikes.mixed_words
+        n = lookalikes.letters
+        changes.append(_LOOKALIKE_NOTE.format(n=n, s="s" * (n > 1), words=words, ws="s" * (words > 1)))
     return CleanText(normal, tuple(changes))
+
+
+def tampering_notes(notes: Iterable[str]) -> list[str]:
+    """The notes of a submission's `normalised` record that are evidence of tampering: invisible
+    characters removed, look-alike letters found."""
+    return [note for note in notes if _TAMPERING.match(note)]

@@ -48,3 +48,34 @@ def test_a_submission_naming_a_detector_is_scored_by_that_one_only(kafka, engine
         ).json()
         assert (batch["accepted"], batch["rejected"]) == (1, 1) and "detector" in batch["rejects"][0]["reason"]
         assert _versions(p.client, default) == ["double-1"], "the named scorer left the default's text alone"
+
+
+def test_the_detectors_page_shows_the_shipped_report_with_its_empty_cells(kafka, engine):
+    """The page read from the real committed report, not a double's: held-out folds of one label have
+    no AUROC (null), which once made this page a 500."""
+    from fastapi.testclient import TestClient
+
+    from ingest.gateway.app import create_app
+    from ingest.gateway.settings import GatewaySettings
+    from scorer.detectors.registry import describe_detector
+    from store.batches import SqlBatchStore
+    from store.pages import SqlPageReads
+    from store.queries import SqlSubmissionStore
+
+    info = describe_detector("probe")
+    assert any(m["auroc"] is None for m in info.report["held_out"].values()), "the report has a fold of one label"
+    shipped = DetectorCatalogue(
+        [DetectorView(name=info.name, version=info.version, spec=info.spec, default=True, report=info.report)]
+    )
+    app = create_app(
+        GatewaySettings(),
+        kafka,
+        SqlSubmissionStore(engine),
+        SqlBatchStore(engine),
+        detectors=shipped,
+        pages=SqlPageReads(engine, status=dict),
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/detectors")
+    assert page.status_code == 200, page.text
+    assert info.spec in page.text and all(fold in page.text for fold in info.report["held_out"])

@@ -75,8 +75,13 @@ def test_each_poison_text_gets_the_documented_answer_and_scoring_goes_on(kafka, 
             wait_until(lambda i=submission_id: status_of(p.client, i) == "scored", timeout_s=60)
         views = [p.client.get(f"/v1/texts/{i}").json() for i in ids]
         assert views[0]["normalised"] == ["removed 2 control characters"]
-        assert views[1]["normalised"] == ["removed 3 invisible characters"]
-        assert views[3]["normalised"] == []
+        assert views[1]["normalised"] == views[1]["tampering"] == ["removed 3 invisible characters"]
+        assert views[0]["tampering"] == [] and views[3]["normalised"] == views[3]["tampering"] == []
+        look_alike = _post(p.client, path, wrap("A m\u043ed\u0435l with two Cyrillic letters, read as Latin."))
+        look_alike_id = look_alike.json()["submission_id"]
+        wait_until(lambda: status_of(p.client, look_alike_id) == "scored", timeout_s=60)
+        view = p.client.get(f"/v1/texts/{look_alike_id}").json()
+        assert view["tampering"] == ["found 2 look-alike letters of another script in 1 word"]
     with Session(engine) as session:
         stored = {str(s.id): s.text for s in session.scalars(select(Submission))}
     assert stored[ids[0]] == clean_text(NUL).text and stored[ids[2]] == clean_text(DECOMPOSED).text

@@ -39,7 +39,14 @@ def percent(probability: float) -> str:
     return f"{probability:.0%}"
 
 
+def metric(value: float | None) -> str:
+    """A report's number to three decimals, or a dash where the report has none (a set of one label has
+    no AUROC)."""
+    return "—" if value is None else f"{value:.3f}"
+
+
 _templates.env.filters["percent"] = percent
+_templates.env.filters["metric"] = metric
 PAGE_WAIT_S = 20  # how long the check form waits for the score before showing the pending page
 RECENT = 50
 
