@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from schemas.events import Confidence, Label, Segment
-from schemas.text import clean_text, tampering_notes
+from schemas.text import PlainStr, clean_text, tampering_notes
 
 __all__ = [
     "BatchAccepted",
@@ -75,9 +75,9 @@ class _TextBody(BaseModel):
 class SubmitRequest(_TextBody):
     model_config = ConfigDict(extra="forbid")
 
-    lang: str | None = Field(default=None, max_length=16, description="ISO 639-1 code, if known")
-    external_id: str | None = Field(default=None, max_length=256, description="the caller's own id")
-    detector: str | None = Field(
+    lang: PlainStr | None = Field(default=None, max_length=16, description="ISO 639-1 code, if known")
+    external_id: PlainStr | None = Field(default=None, max_length=256, description="the caller's own id")
+    detector: PlainStr | None = Field(
         default=None,
         max_length=160,
         description="NAME, VERSION or NAME@VERSION of a detector the scorers run (GET /v1/detectors); "

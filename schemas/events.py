@@ -11,6 +11,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.text import PlainStr
+
 __all__ = [
     "MAX_TEXT_CHARS",
     "SCHEMA_VERSION",
@@ -53,17 +55,19 @@ class SubmissionEvent(_Event):
 
     submission_id: UUID
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    lang: str | None = Field(default=None, max_length=16)
-    external_id: str | None = Field(default=None, max_length=256)
+    lang: PlainStr | None = Field(default=None, max_length=16)
+    external_id: PlainStr | None = Field(default=None, max_length=256)
     source: Source = "http"
     batch_id: UUID | None = Field(default=None, description="the bulk ingest run that carried it")
-    correlation_id: str | None = Field(default=None, max_length=256, description="the caller's RPC correlation id")
-    reply_to: str | None = Field(default=None, max_length=256, description="where a legacy client awaits the answer")
-    detector: str | None = Field(
+    correlation_id: PlainStr | None = Field(default=None, max_length=256, description="the caller's RPC correlation id")
+    reply_to: PlainStr | None = Field(
+        default=None, max_length=256, description="where a legacy client awaits the answer"
+    )
+    detector: PlainStr | None = Field(
         default=None, max_length=160, description="NAME@VERSION of the detector asked for; None: the default"
     )
     normalised: list[str] = Field(default=[], max_length=8, description="what the intake changed in the text")
-    tenant: str | None = Field(default=None, max_length=64, description="the API key (its name) that sent it")
+    tenant: PlainStr | None = Field(default=None, max_length=64, description="the API key (its name) that sent it")
     submitted_at: datetime = Field(default_factory=utcnow)
 
 

@@ -27,10 +27,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from schemas.lookalikes import find_lookalikes
 
-__all__ = ["CleanText", "TextRejected", "clean_text", "tampering_notes"]
+__all__ = ["CleanText", "PlainStr", "TextRejected", "check_plain", "clean_text", "tampering_notes"]
 
 _INVISIBLE_NOTE = "removed {n} invisible character{s}"
 _LOOKALIKE_NOTE = "found {n} look-alike letter{s} of another script in {words} word{ws}"
@@ -43,6 +46,23 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2
 
 class TextRejected(ValueError):
     """The text cannot be accepted as it is; the message says why."""
+
+
+_NOT_PLAIN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_plain(value: str) -> str:
+    """`value` if it holds no control character and no lone surrogate, else `TextRejected` naming it."""
+    found = _NOT_PLAIN.search(value)
+    if found:
+        raise TextRejected(
+            f"contains the control character or lone surrogate U+{ord(found.group()):04X} at character "
+            f"{found.start()}: ids, codes and names must be plain text"
+        )
+    return value
+
+
+PlainStr = Annotated[str, AfterValidator(check_plain)]
 
 
 @dataclass(frozen=True)

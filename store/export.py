@@ -5,6 +5,9 @@
   values, `true`/`false`, full-precision probabilities, and times in ISO 8601, UTC (`...Z`).
 - JSONL: one object per row, the same fields and the same time format.
 - Parquet: typed columns (times as UTC timestamps in microseconds), written in row groups.
+- A CSV text cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab
+  or a carriage return: a caller's `external_id` of `=cmd|' /C calc'!A0`) gets a leading `'`, so it
+  reads as the text it is (OWASP's advice on CSV injection); numbers are written as numbers.
 - The per-sentence `segments` are a JSON array (`[{"start", "end", "probability", "n_tokens"}]`) in a
   CSV cell and a Parquet string column, a nested array in JSONL.
 
@@ -36,6 +39,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -45,6 +51,8 @@ def _cell(value: Any) -> str:
         return _iso(value)
     if isinstance(value, list):
         return _segments_json(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return f"'{value}"
     return str(value)
 
 

@@ -5,10 +5,10 @@ write of the same event is a no-op."""
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
-from schemas.errors import ServiceUnavailable
+from schemas.errors import InputError, ServiceUnavailable
 from schemas.events import SubmissionEvent
 from store.writer import write_submissions
 from stream.settings import KafkaSettings
@@ -26,6 +26,8 @@ class SqlSubmissionRecorder:
                 write_submissions(session, events)
         except OperationalError as exc:
             raise ServiceUnavailable(f"the log database did not record the submission: {exc.orig}") from exc
+        except DataError as exc:  # a value the event model let through and PostgreSQL refuses: never retried
+            raise InputError(f"the log database refused the submission: {exc.orig}") from exc
 
 
 def recorder_for(kafka: KafkaSettings, engine: Engine) -> SqlSubmissionRecorder | None:

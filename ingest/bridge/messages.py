@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.legacy import legacy_result
 from schemas.events import Confidence, Label, ScoreEvent, Segment
-from schemas.text import CleanText, TextRejected, clean_text
+from schemas.text import CleanText, TextRejected, check_plain, clean_text
 
 __all__ = [
     "SUBMISSION_NAMESPACE",
@@ -99,7 +99,17 @@ def _task_id(value: Any) -> str | None:
     task_id = str(value)
     if not task_id or len(task_id) > _MAX_ID_CHARS:
         raise MalformedTask(f"`id` must have 1 to {_MAX_ID_CHARS} characters")
-    return task_id
+    return _plain("id", task_id)
+
+
+def _plain(name: str, value: str | None) -> str | None:
+    """`value` when it is plain text (schemas/text.py `check_plain`), else `MalformedTask` naming the field."""
+    if value is None:
+        return None
+    try:
+        return check_plain(value)
+    except TextRejected as exc:
+        raise MalformedTask(f"`{name}` {exc}") from None
 
 
 def _text(body: dict[str, Any], max_chars: int) -> CleanText:
@@ -138,7 +148,9 @@ def parse_task(
     cleaned = _text(decoded, max_text_chars)
     data = decoded.get("data")
     body_id = _task_id(decoded.get("id", data.get("id") if isinstance(data, dict) else None))
-    task_id = body_id or message_id or None
+    task_id = body_id or _plain("message_id", message_id) or None
+    correlation_id = _plain("correlation_id", correlation_id)
+    reply_to = _plain("reply_to", reply_to)
     if task_id is not None:
         identity = f"id:{task_id}"
     else:

@@ -51,7 +51,7 @@ from ingest.bridge.outcomes import Outcome, OutcomeFollower
 from ingest.bridge.replies import LOST, AmqpSession
 from ingest.bridge.settings import BridgeSettings
 from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, InputError
 from schemas.events import ScoreEvent, SubmissionEvent
 from schemas.secrets import safe_url
 from stream.producer import AsyncEventProducer
@@ -201,12 +201,28 @@ class Bridge:
             try:
                 await write_submission(self._producer, self._kafka.topics.submissions, event, self._recorder)
                 return
+            except InputError as exc:  # refused for what it is: retrying cannot help, so it leaves the queue
+                self._stop_waiting(waiting)
+                reason = str(exc)
+                error = ErrorReply(submission_id=task.submission_id, id=task.task_id, error=reason)
+                if await self._dead_letter(waiting.session, waiting.message, reason, error):
+                    self.metrics.tasks.labels("malformed").inc()
+                    self.metrics.dead_letters.labels("bridge").inc()
+                return
             except WRITE_ERRORS as exc:
                 if self.stop.is_set() or waiting not in self._waiting.get(task.submission_id, ()):
                     return  # answered meanwhile, or left unacknowledged for redelivery
                 log.warning("task %s not written to the log (%s); retrying in %.1f s", task.task_id, exc, delay)
                 await self._pause(delay)
                 delay = min(delay * 2, self._settings.reconnect_max_s)
+
+    def _stop_waiting(self, waiting: _Waiting) -> None:
+        others = self._waiting.get(waiting.task.submission_id, [])
+        if waiting in others:
+            others.remove(waiting)
+        if not others:
+            self._waiting.pop(waiting.task.submission_id, None)
+            self._follower.forget(waiting.task.submission_id)
 
     def _on_outcome(self, outcome: Outcome) -> None:
         waiting = self._waiting.pop(outcome.submission_id, None)  # type: ignore[arg-type]

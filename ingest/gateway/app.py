@@ -30,7 +30,7 @@ from ingest.gateway.ui import pages as ui
 from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import SubmissionRecorder
-from schemas.errors import ServiceUnavailable
+from schemas.errors import InputError, ServiceUnavailable
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
 
@@ -128,6 +128,11 @@ def create_app(
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(settings.retry_after_s)},
         )
+
+    @app.exception_handler(InputError)
+    async def _input_refused(_: Request, exc: InputError) -> Response:
+        """What the caller sent cannot be stored as it is (the log database refused a value)."""
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(RateLimited)
     async def _limited(_: Request, exc: RateLimited) -> Response:

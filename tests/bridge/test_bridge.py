@@ -95,6 +95,8 @@ MALFORMED = {
     b'{"text": 42}': "text must be a string",
     json.dumps({"text": "x" * 1001}).encode(): "text has 1001 characters; the maximum is 1000",
     b'{"text": "fine", "id": [1]}': "`id` must be a string or an integer",
+    b'{"text": "fine", "id": "p\\u0000N"}': "`id` contains the control character or lone surrogate U+0000",
+    b'{"data": {"text": "fine", "id": "q\\u0007"}}': "`id` contains the control character or lone surrogate U+0007",
 }
 FAILING_TEXT = "a text the detector double fails on"
 

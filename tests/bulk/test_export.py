@@ -151,3 +151,36 @@ def test_export_selects_by_batch_window_and_detector(kafka, database_url, engine
     assert unknown.returncode == 1 and "pass --format" in unknown.stderr
     bad_time = veritext(kafka, database_url, "export", "--output", str(tmp_path / "x.csv"), "--since", "yesterday")
     assert bad_time.returncode == 2 and "ISO 8601" in bad_time.stderr
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(kafka, database_url, engine, tmp_path):
+    formulas = ["=cmd|' /C calc'!A0", "+1+2", "-2+3", "@SUM(A1)"]
+    submissions = [
+        SubmissionEvent(submission_id=uuid.uuid4(), text=f"Text {i}.", external_id=f, submitted_at=START)
+        for i, f in enumerate(formulas)
+    ]
+    scores = [
+        ScoreEvent(
+            submission_id=s.submission_id,
+            detector_name="fixed-double",
+            detector_version="double-1",
+            probability=0.5,
+            label="human",
+            n_tokens=3,
+            latency_ms=1.0,
+            submitted_at=START,
+            scored_at=START,
+        )
+        for s in submissions
+    ]
+    with Session(engine) as session, session.begin():
+        write_submissions(session, submissions)
+        write_scores(session, scores)
+    for fmt in ("csv", "jsonl"):
+        output = tmp_path / f"out.{fmt}"
+        done = veritext(kafka, database_url, "export", "--format", fmt, "--output", str(output))
+        assert done.returncode == 0, done.stderr
+    with open(tmp_path / "out.csv", encoding="utf-8-sig") as f:
+        exported = {r["external_id"] for r in csv.DictReader(f)}
+    assert exported == {f"'{f}" for f in formulas}
+    assert {r["external_id"] for r in _read_jsonl(tmp_path / "out.jsonl")} == set(formulas)  # JSON keeps the value

@@ -138,3 +138,22 @@ def test_a_row_postgresql_refuses_is_a_failure_and_the_sink_goes_on(kafka, engin
         assert failure.subject == f"sink:{poison.submission_id}"  # keyed by what it is about, not by an offset
         answer = p.client.post("/v1/texts", json={"text": "The sink still stores what comes next."})
         wait_until(lambda: status_of(p.client, answer.json()["submission_id"]) == "queued", timeout_s=60)
+
+
+def test_a_control_character_in_any_other_field_is_a_422_or_a_rejected_line(kafka, engine):
+    """Ids and codes are refused, never cleaned; a batch stores its other lines and finishes."""
+    with pipeline(kafka, engine, detector=FixedScoreDetector()) as p:
+        for field in ("external_id", "lang", "detector"):
+            answer = _post(p.client, "/v1/texts", {"text": "A plain text.", field: "a\u0000b"})
+            assert answer.status_code == 422, answer.text
+            assert "U+0000 at character 1" in answer.text and field in answer.text
+        lines = [json.dumps({"text": f"Line {i}.", "external_id": f"id-{i}"}) for i in range(100)]
+        lines.insert(40, json.dumps({"text": "Poisoned id.", "external_id": "x\u0000y"}))
+        answer = p.client.post(
+            "/v1/batches", content="\n".join(lines).encode(), headers={"content-type": "application/x-ndjson"}
+        )
+        assert answer.status_code == 202, answer.text
+        body = answer.json()
+        assert (body["accepted"], body["rejected"]) == (100, 1) and body["rejects"][0]["line"] == 41
+        assert "U+0000" in body["rejects"][0]["reason"]
+        wait_until(lambda: p.client.get(body["href"]).json()["status"] == "scored", timeout_s=60)
