@@ -62,6 +62,10 @@ class EmbeddedBroker:
         log.info("embedded broker (Tansu) listening on %s", self.bootstrap)
         return self
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

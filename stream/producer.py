@@ -9,6 +9,14 @@ without blocking the event loop (a background thread serves librdkafka's deliver
 
 A `timestamp` sets the record's timestamp (CreateTime); submissions use their `submitted_at`, so
 a replay's offsets-for-times lookup and the window it filters on agree to the millisecond.
+
+**Producers heal.** An idempotent producer whose broker stalled past a message timeout can be fenced
+for good (every later event refused at once with "a newer producer ... fences the current one"); a
+fatal error does the same, and a message that timed out leaves the sequence out of step. So a delivery
+error that librdkafka calls fatal or that names the producer's identity (`_NEEDS_NEW_PRODUCER`), or
+`FAILURES_BEFORE_REBUILD` failures in a row, replace the client by a new one (a new producer id): the
+gateway's at once, from its callback thread; a worker's before its next send. `healthy` is what
+readiness reports.
 """
 
 import asyncio
@@ -37,6 +45,52 @@ _DURABLE_DEFAULTS: dict[str, Any] = {
     "message.timeout.ms": 30_000,
 }
 _DURABILITY = {"enable.idempotence": True, "acks": "all"}  # not overridable
+FAILURES_BEFORE_REBUILD = 3
+_NEEDS_NEW_PRODUCER = {
+    KafkaError.PRODUCER_FENCED,
+    KafkaError.INVALID_PRODUCER_EPOCH,
+    KafkaError.UNKNOWN_PRODUCER_ID,
+    KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    KafkaError._FENCED,
+    KafkaError._FATAL,
+    KafkaError._MSG_TIMED_OUT,  # the broker may hold it: the producer's sequence no longer matches
+}
+
+
+class _Health:
+    """Counts delivery outcomes (from librdkafka's callback thread) and says when a new client is due."""
+
+    def __init__(self) -> None:
+        self.failures_in_row = 0
+        self.broken: str | None = None  # the error that calls for a new client
+
+    def delivered(self, err: KafkaError | None) -> None:
+        if err is None:
+            self.failures_in_row = 0
+            return
+        self.failures_in_row += 1
+        if err.fatal() or err.code() in _NEEDS_NEW_PRODUCER:
+            self.broken = err.str()
+        elif self.failures_in_row >= FAILURES_BEFORE_REBUILD:
+            self.broken = f"{self.failures_in_row} deliveries failed in a row, the last: {err.str()}"
+
+    @property
+    def healthy(self) -> bool:
+        return self.broken is None
+
+    def renewed(self) -> str | None:
+        """The reason a new client is due (and the count starts again), or None."""
+        reason, self.broken = self.broken, None
+        if reason is not None:
+            self.failures_in_row = 0
+        return reason
+
+
+def _retire(client: Producer, reason: str) -> None:
+    """Fail what the old client still holds (its callbacks report it), then let it go."""
+    log.warning("the Kafka producer is replaced by a new one: %s", reason)
+    client.purge()
+    client.poll(0)
 
 
 def bulk_config(max_in_flight: int) -> dict[str, Any]:
@@ -75,14 +129,24 @@ class EventProducer:
         self._config = _config(settings, extra)
         self._client: Producer | None = None  # created on first send
         self._failures: list[str] = []
+        self._health = _Health()
 
     @property
     def _producer(self) -> Producer:
+        reason = self._health.renewed()
+        if self._client is not None and reason is not None:
+            _retire(self._client, reason)
+            self._client = None
         if self._client is None:
             self._client = Producer(self._config)
         return self._client
 
+    @property
+    def healthy(self) -> bool:
+        return self._health.healthy
+
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+        self._health.delivered(err)
         if err is not None:
             self._failures.append(f"{msg.topic()}: {err.str()}")
 
@@ -98,7 +162,7 @@ class EventProducer:
     ) -> None:
         """Queue `event`; blocks while the local queue is full. A failure is reported to
         `on_delivery` when given (the caller owns it), else raised by the next `flush`."""
-        callback = self._on_delivery if on_delivery is None else _reporting(on_delivery)
+        callback = self._on_delivery if on_delivery is None else self._reporting(on_delivery)
         value = event.model_dump_json().encode()
         while True:
             try:
@@ -113,6 +177,13 @@ class EventProducer:
                 return
             except BufferError:  # local queue full: serve callbacks, then retry
                 self._producer.poll(0.1)
+
+    def _reporting(self, report: DeliveryCallback) -> Callable[[KafkaError | None, Message], None]:
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            self._health.delivered(err)
+            report(None if err is None else err.str())
+
+        return delivered
 
     def poll(self, timeout_s: float = 0.0) -> None:
         """Serve delivery callbacks that are due."""
@@ -154,6 +225,11 @@ class AsyncEventProducer:
         self._client: Producer | None = None
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        self._health = _Health()
+
+    @property
+    def healthy(self) -> bool:
+        return self._health.healthy
 
     def start(self) -> None:
         self._client = Producer(self._config)
@@ -161,8 +237,13 @@ class AsyncEventProducer:
         self._poller.start()
 
     def _serve_callbacks(self) -> None:
-        assert self._client is not None
-        while not self._stop.is_set():
+        """Serve delivery callbacks; replace the client as soon as it is broken (not at the next send:
+        a gateway that readiness takes out of service would never send again)."""
+        while not self._stop.is_set() and self._client is not None:
+            reason = self._health.renewed()
+            if reason is not None:
+                old, self._client = self._client, Producer(self._config)
+                _retire(old, reason)
             self._client.poll(0.05)
 
     async def send(
@@ -180,6 +261,7 @@ class AsyncEventProducer:
         delivered: asyncio.Future[None] = loop.create_future()
 
         def on_delivery(err: KafkaError | None, _msg: Message) -> None:
+            self._health.delivered(err)
             loop.call_soon_threadsafe(_resolve, delivered, err)
 
         try:
@@ -202,10 +284,6 @@ class AsyncEventProducer:
         if self._client is not None:
             self._client.flush(10)
             self._client = None
-
-
-def _reporting(report: DeliveryCallback) -> Callable[[KafkaError | None, Message], None]:
-    return lambda err, _msg: report(None if err is None else err.str())
 
 
 def _resolve(future: asyncio.Future[None], err: KafkaError | None) -> None:

@@ -64,6 +64,7 @@ def create_app(
         producer = AsyncEventProducer(kafka, queue, timeout_s=settings.produce_timeout_s)
         waiter = ScoreWaiter(kafka)
         producer.start()
+        app.state.producer = producer
         waiter.start(asyncio.get_running_loop())
         if backlog is not None:
             backlog.start()

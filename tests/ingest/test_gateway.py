@@ -106,5 +106,6 @@ def test_health_and_readiness_and_docs(kafka, engine):
     with pipeline(kafka, engine, detector=None) as p:
         assert p.client.get("/healthz").json() == {"status": "ok"}
         ready = p.client.get("/readyz")
-        assert ready.status_code == 200 and ready.json()["checks"] == {"broker": "ok", "database": "ok"}
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"broker": "ok", "producer": "ok", "database": "ok"}
         assert "/v1/texts" in p.client.get("/openapi.json").json()["paths"]
