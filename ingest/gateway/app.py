@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ingest.backlog import BacklogMonitor
 from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
+from ingest.gateway.admission import Admission
 from ingest.gateway.auth import Access, LoginNeeded, PageRefused
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.deps import BatchStore, SubmissionStore
@@ -108,6 +109,7 @@ def create_app(
         async def _refused(request: Request, exc: PageRefused) -> Response:
             return ui.render(request, "error.html", exc.status_code, error=str(exc))
 
+    app.add_middleware(Admission, max_in_flight=settings.max_in_flight, retry_after_s=settings.retry_after_s)
     instrument(app, metrics)
     app.add_middleware(
         BodyLimit, limit_for=lambda path: settings.batch_max_bytes if path == "/v1/batches" else settings.max_body_bytes

@@ -24,6 +24,7 @@ class GatewaySettings(BaseSettings):
     batch_max_lines: int = Field(default=100_000, ge=1, description="lines of one POST /v1/batches body")
     batch_max_bytes: int = Field(default=256 * 2**20, ge=1, description="bytes of one POST /v1/batches body")
     # Backpressure: past these the gateway answers 503 with Retry-After instead of queueing without end.
+    max_in_flight: int = Field(default=256, ge=1, description="submissions in progress at once (per process)")
     max_sync_waits: int = Field(default=64, ge=1, description="requests waiting for their score at once")
     max_backlog: int = Field(default=10_000, ge=0, description="texts the scorers may be behind; 0: no bound")
     producer_queue: int = Field(default=10_000, ge=1, description="events awaiting the broker in the gateway")

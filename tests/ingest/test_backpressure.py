@@ -1,9 +1,11 @@
 """Backpressure instead of collapse, on a real broker and PostgreSQL: past the scorers' backlog bound
 new submissions get 503 with Retry-After (nothing is written), past the cap on waiting requests a
-synchronous one gets 503 while an asynchronous one is still accepted, bodies past their limit get 413
+synchronous one gets 503 while an asynchronous one is still accepted, past the bound on submissions in
+progress any submission gets a 503 at once, bodies past their limit get 413
 before they are parsed, and the gateway stays ready while only the database is down."""
 
 import threading
+import time
 
 from fastapi.testclient import TestClient
 
@@ -54,6 +56,28 @@ def test_past_the_cap_on_waiting_requests_a_synchronous_submit_gets_503(kafka, e
         for thread in waiting:
             thread.join(30)
         assert submitter.waiting == 0
+
+
+def test_past_the_bound_on_submissions_in_progress_a_submission_gets_a_fast_503(kafka, engine):
+    gateway = GatewaySettings(max_in_flight=2, sync_timeout_s=30)
+    with pipeline(kafka, engine, detector=None, gateway=gateway) as p:
+        submitter = p.client.app.state.submitter
+        waiting = [
+            threading.Thread(target=p.client.post, args=("/v1/texts?wait=6",), kwargs={"json": {"text": f"w{i}"}})
+            for i in range(2)
+        ]
+        for thread in waiting:
+            thread.start()
+        wait_until(lambda: submitter.waiting == 2, what="two submissions in progress")
+        started = time.monotonic()
+        refused = p.client.post("/v1/texts", json={"text": "a third in progress"})
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        assert time.monotonic() - started < 1.0 and "2 submissions in progress" in refused.json()["detail"]
+        assert p.client.post("/predict", json={"text": "the legacy route too"}).status_code == 503
+        assert p.client.get("/readyz").status_code == 200, "reads are not counted"
+        for thread in waiting:
+            thread.join(30)
+        assert p.client.post("/v1/texts", json={"text": "once they are done: accepted"}).status_code == 202
 
 
 def test_bodies_past_their_limit_get_413_before_parsing(kafka, engine):
