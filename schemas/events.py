@@ -99,6 +99,10 @@ class ScoreEvent(_Event):
     latency_ms: float = Field(ge=0.0, description="model time of the batch this text was scored in")
     submitted_at: datetime
     scored_at: datetime = Field(default_factory=utcnow)
+    content_hash: str | None = Field(
+        default=None,
+        description="sha256 of the text scored (hex): the sink refuses a score of another text than the one stored",
+    )
 
 
 class DeadLetterEvent(_Event):

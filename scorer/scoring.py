@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from schemas.events import ScoreEvent, SubmissionEvent
+from schemas.events import ScoreEvent, SubmissionEvent, content_hash
 from schemas.topics import Topics
 from scorer.detectors.base import Detector, Verdict
 from scorer.isolate import score_isolating
@@ -103,6 +103,7 @@ def send_outcome(
             replayed=replayed,
             latency_ms=latency_ms,
             submitted_at=job.event.submitted_at,
+            content_hash=content_hash(job.event.text),
         )
         producer.send(topics.scores, str(job.event.submission_id), score)
         log.info(

@@ -4,12 +4,13 @@ write of the same event is a no-op."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
 from schemas.errors import InputError, ServiceUnavailable
-from schemas.events import SubmissionEvent
+from schemas.events import SubmissionEvent, content_hash
+from store.models import Submission
 from store.writer import write_submissions
 from stream.settings import KafkaSettings
 
@@ -21,9 +22,21 @@ class SqlSubmissionRecorder:
         self._engine = engine
 
     def record(self, events: Sequence[SubmissionEvent]) -> None:
+        """Raises `InputError` when the log holds another text under one of the events' ids (an
+        Idempotency-Key reused for another text): checked in the insert's transaction, so two racing
+        requests cannot both pass."""
         try:
             with Session(self._engine) as session, session.begin():
-                write_submissions(session, events)
+                inserted = {e.submission_id for e in write_submissions(session, events)}
+                held = {e.submission_id: content_hash(e.text) for e in events if e.submission_id not in inserted}
+                if held:
+                    query = select(Submission.id, Submission.content_hash).where(Submission.id.in_(held))
+                    for submission_id, stored in session.execute(query):
+                        if stored != held[submission_id]:
+                            raise InputError(
+                                f"submission {submission_id} holds another text: its Idempotency-Key (or task id) "
+                                "was used for a different text"
+                            )
         except OperationalError as exc:
             raise ServiceUnavailable(f"the log database did not record the submission: {exc.orig}") from exc
         except DataError as exc:  # a value the event model let through and PostgreSQL refuses: never retried

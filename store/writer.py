@@ -2,7 +2,9 @@
 
 One statement per table per batch; `ON CONFLICT DO NOTHING` on the natural keys makes a
 redelivered event a no-op, so the log never holds a second row for one submission or a second
-score for one (submission, detector version). The first stored score wins. Each function returns
+score for one (submission, detector version). The first stored score wins, and a score of another text
+than the one stored (two requests raced under one Idempotency-Key with different texts) is never
+stored: its `content_hash` must be the stored submission's. Each function returns
 the events whose rows it newly inserted (`RETURNING`), for the sink's metrics and log lines.
 
 `write_log` writes a batch of all three in one transaction, retried while PostgreSQL does not answer.
@@ -17,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -124,7 +126,7 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
 def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:
     rows: dict[tuple[object, str], dict[str, object]] = {}
     firsts: dict[tuple[object, str], ScoreEvent] = {}
-    for e in events:
+    for e in _of_the_stored_text(session, events):
         key = (e.submission_id, e.detector_version)
         if key not in rows:
             rows[key] = e.model_dump(include=set(Score.__table__.columns.keys()))
@@ -138,6 +140,27 @@ def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEv
         .returning(Score.submission_id, Score.detector_version)
     )
     return [firsts[(submission_id, version)] for submission_id, version in session.execute(statement)]
+
+
+def _of_the_stored_text(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:
+    """The scores whose text is the one the log holds for their submission (or whose submission it does
+    not hold yet); the others are logged and left out."""
+    ids = {e.submission_id for e in events if e.content_hash is not None}
+    if not ids:
+        return list(events)
+    stored = dict(session.execute(select(Submission.id, Submission.content_hash).where(Submission.id.in_(ids))).all())
+    kept = []
+    for e in events:
+        held = stored.get(e.submission_id)
+        if e.content_hash is not None and held is not None and held != e.content_hash:
+            log.warning(
+                "refused a score of submission %s by %s: it scored another text than the one stored",
+                e.submission_id,
+                e.detector_version,
+            )
+            continue
+        kept.append(e)
+    return kept
 
 
 def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> list[DeadLetterEvent]:

@@ -37,3 +37,44 @@ def test_a_retried_batch_is_the_same_batch(kafka, engine):
         wait_until(lambda: count_rows(engine) == (2, 2), timeout_s=60)
         progress = p.client.get(first.json()["href"]).json()
         assert (progress["submitted"], progress["scored"]) == (2, 2)
+
+
+def test_one_key_raced_with_two_texts_gives_one_submission_and_a_422(kafka, engine):
+    """Concurrent pairs under one key, different texts, submissions recorded first (as under `up`): one
+    of each pair is accepted and the other answered 422, whatever the timing (the check is in the
+    insert's transaction). Without a recorder the sink still never stores a score of the other text
+    (tests/store/test_writer.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from ingest.gateway import GatewaySettings, create_app
+    from store.batches import SqlBatchStore
+    from store.models import Submission
+    from store.queries import SqlSubmissionStore
+    from store.recorder import SqlSubmissionRecorder
+
+    pairs = 20
+    app = create_app(
+        GatewaySettings(),
+        kafka,
+        SqlSubmissionStore(engine),
+        SqlBatchStore(engine),
+        recorder=SqlSubmissionRecorder(engine),
+    )
+    with TestClient(app) as client, ThreadPoolExecutor(8) as pool:
+
+        def post(i: int, which: str):
+            text = f"Pair {i}, text {which}: each one its own words."
+            return client.post("/v1/texts", json={"text": text}, headers={"Idempotency-Key": f"race-{i}"})
+
+        answers = list(pool.map(lambda job: post(*job), [(i, w) for i in range(pairs) for w in "AB"]))
+    for i in range(pairs):
+        codes = sorted(a.status_code for a in answers[2 * i : 2 * i + 2])
+        assert codes == [202, 422], [a.text for a in answers[2 * i : 2 * i + 2]]
+    with Session(engine) as session:
+        stored = set(session.scalars(select(Submission.id)))
+    accepted = [a.json()["submission_id"] for a in answers if a.status_code == 202]
+    assert len(stored) == pairs and {str(i) for i in stored} == set(accepted)
