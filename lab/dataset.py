@@ -51,6 +51,7 @@ class LabelledText(BaseModel):
     generator: str | None = None
     pair_id: str | None = None
     group_id: str | None = None
+    attack: str | None = None  # more/: the paraphrase or perturbation applied to the text
 
     @property
     def split_key(self) -> str:

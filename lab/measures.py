@@ -4,11 +4,15 @@ The model pass is the slow part of every experiment (about a text a second on tw
 same texts are read again and again: with each feature set, each held-out fold, each length. So each
 text is measured once, into `BlockSums` (lm_statistics.py) over fixed blocks of its tokens:
 
-- block bounds at the token positions `CUT_TOKENS` and where its 25th, 50th, 100th and 200th word end
-  (`WORD_CUTS`), and its end; every token is counted from position 0, so a feature can start after any
-  opening (0, 8, 16 or 24 tokens) and stop at any length, summed from whole blocks;
-- the per-token statistics (float64) and the hidden states of `CACHE_LAYERS` (float32 sums: gemma's
-  residual stream has a few dimensions in the thousands, which overflow float16).
+- block bounds at the token positions `CUT_TOKENS`, where its 25th, 50th, 100th and 200th word end
+  (`WORD_CUTS`), where each of its sentences ends (segments.py `sentence_ends`) and its end; every
+  token is counted from position 0, so a feature can start after any opening (0, 8, 16 or 24 tokens),
+  stop at any length and cover any run of sentences, summed from whole blocks;
+- the hidden states of `CACHE_LAYERS` (float32 sums: gemma's residual stream has a few dimensions in
+  the thousands, which overflow float16), read from the model cut after the deepest of them as the
+  probe detector runs it; no output head, so the likelihood statistics are zeros.
+
+Texts are measured as the detector reads them (schemas/reading.py): the corpus holds the readings.
 
 One `.npz` file per text (named by the SHA-256 of the text) under a folder named by the model setup, so
 an interrupted run keeps what it measured and a changed setup never reads stale numbers. The live scorer
@@ -25,14 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
+from scorer.detectors.language import detect_language
 from scorer.detectors.lm_statistics import N_STATS, LMStatistics, TextStatistics
+from scorer.detectors.segments import sentence_ends
 
 __all__ = ["CACHE_LAYERS", "CUT_TOKENS", "DEFAULT_MEASURES", "WORD_CUTS", "Measure", "MeasureCache"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MEASURES = Path("~/.cache/veritext/measures").expanduser()
-CACHE_LAYERS = (3, 6, 9, 12, 15, 18)
+CACHE_LAYERS = (6, 9, 12)
 CUT_TOKENS = (0, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 WORD_CUTS = (25, 50, 100, 200)
 _WORD = re.compile(r"\S+")
@@ -48,6 +54,7 @@ class Measure:
     stats: np.ndarray  # (blocks, N_STATS)
     states: np.ndarray  # (blocks, len(CACHE_LAYERS) * hidden) float32
     word_ends: dict[int, int]  # words -> tokens covering them; only for texts that long
+    sentence_ends: np.ndarray  # token position where each sentence ends (the last is n_tokens)
 
     def span(self, start: int, end: int | None = None) -> tuple[TextStatistics, np.ndarray]:
         """Statistics and summed probe states of tokens [start, end); both must be block bounds."""
@@ -69,7 +76,7 @@ class MeasureCache:
             raise ValueError(f"the cache keeps layers {CACHE_LAYERS}, the statistics read {statistics.probe_layers}")
         performer = statistics.performer.model_id if statistics.performer else "-"
         setup = [statistics.model.model_id, performer, statistics.window, statistics.head_dtype, N_STATS]
-        setup += [CACHE_LAYERS, CUT_TOKENS, WORD_CUTS]
+        setup += [CACHE_LAYERS, CUT_TOKENS, WORD_CUTS, "sentences", statistics.with_head]
         key = hashlib.sha256("|".join(map(str, setup)).encode()).hexdigest()[:16]
         self._statistics = statistics
         self.folder = Path(cache_dir).expanduser() / f"measures-{key}"
@@ -91,6 +98,7 @@ class MeasureCache:
                 stats=data["stats"],
                 states=data["states"],
                 word_ends={int(w): int(t) for w, t in words},
+                sentence_ends=data["sentence_ends"],
             )
 
     def measure(
@@ -105,12 +113,17 @@ class MeasureCache:
                 batch = chunk[at : at + batch_size]
                 tokenized = [self._statistics.tokenize(text) for text in batch]
                 ends = [_word_ends(text, tokens.offsets) for text, tokens in zip(batch, tokenized, strict=True)]
-                bounds = [_bounds(len(tokens), words) for tokens, words in zip(tokenized, ends, strict=True)]
-                for text, words, sums in zip(batch, ends, self._statistics.measure(tokenized, bounds), strict=True):
-                    self._save(text, sums.bounds, sums.counts, sums.stats, sums.states, words)
+                sentences = [_sentence_tokens(text, t.offsets) for text, t in zip(batch, tokenized, strict=True)]
+                bounds = [
+                    _bounds(len(tokens), [*words.values(), *ends_at])
+                    for tokens, words, ends_at in zip(tokenized, ends, sentences, strict=True)
+                ]
+                measured = self._statistics.measure(tokenized, bounds)
+                for text, words, ends_at, sums in zip(batch, ends, sentences, measured, strict=True):
+                    self._save(text, sums.bounds, sums.counts, sums.stats, sums.states, words, ends_at)
                 progress(len(batch))
 
-    def _save(self, text: str, bounds, counts, stats, states, words: dict[int, int]) -> None:
+    def _save(self, text: str, bounds, counts, stats, states, words: dict[int, int], sentences: list[int]) -> None:
         path = self._path(text)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.npz")
@@ -121,6 +134,7 @@ class MeasureCache:
             stats=stats,
             states=states.astype(np.float32),
             word_ends=np.asarray(sorted(words.items()), dtype=np.int64).reshape(-1, 2),
+            sentence_ends=np.asarray(sentences, dtype=np.int64),
         )
         partial.rename(path)
 
@@ -135,6 +149,14 @@ def _word_ends(text: str, offsets: Sequence[tuple[int, int]]) -> dict[int, int]:
     return ends
 
 
-def _bounds(n_tokens: int, words: dict[int, int]) -> list[int]:
-    points = sorted({p for p in (*CUT_TOKENS, *words.values()) if p < n_tokens} | {0, n_tokens})
+def _sentence_tokens(text: str, offsets: Sequence[tuple[int, int]]) -> list[int]:
+    """The token position where each sentence of `text` ends (a token belongs to the sentence its first
+    character is in, as segments.py has it); the last is the number of tokens."""
+    starts = [start for start, _ in offsets]
+    ends = {bisect.bisect_left(starts, end) for end in sentence_ends(text, detect_language(text))[:-1]}
+    return [*sorted(e for e in ends if 0 < e < len(offsets)), len(offsets)]
+
+
+def _bounds(n_tokens: int, cuts: Sequence[int]) -> list[int]:
+    points = sorted({p for p in (*CUT_TOKENS, *cuts) if p < n_tokens} | {0, n_tokens})
     return points if len(points) > 1 else [0, 0]

@@ -8,15 +8,19 @@
    on the few zero-shot features than on the hundreds of probe dimensions).
 3. **Out-of-genre logits** (`out_of_genre_logits`): each trainable text scored by a model fitted
    without its genre (folds.py). They are what the calibration and the threshold are fitted on, so the
-   probabilities describe text of a kind the model has not seen, not its own training data. The same
-   models score 32-token spans of the texts (`span_design`), for the segments' own calibration.
+   probabilities describe text of a kind the model has not seen, not its own training data.
 4. **Calibration** (`calibrate`): p = sigmoid(a * z + b) by logistic regression on those logits,
    pooled over languages, classes weighed equally (a stated prior of 0.5). The threshold: the lowest
    probability that keeps the out-of-genre false-positive rate at most `MAX_FPR` over all human texts
    and at most `MAX_GENRE_FPR` within each human genre (the genre a detector fails on is the one users
    meet).
+5. **The segment model** (`fit_segments`): a linear model of one segment's mean state, fitted on the
+   segments of the training split's texts (sentences merged as the live scorer merges them, segments.py
+   `merge_sentences`), each labelled as its text; calibrated on the validation split's segments, with the
+   threshold from which a segment reads machine at `SEGMENT_FPR` of the validation split's human segments.
 """
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -26,7 +30,8 @@ from sklearn.linear_model import LogisticRegression
 from lab.corpus import Corpus, CorpusText
 from lab.folds import Fold
 from lab.measures import CACHE_LAYERS, Measure
-from scorer.detectors.probe_model import LanguageCalibration, design_row
+from scorer.detectors.probe_model import LanguageCalibration, SegmentModel, design_row
+from scorer.detectors.segments import merge_sentences
 
 __all__ = [
     "MAX_FPR",
@@ -37,19 +42,20 @@ __all__ = [
     "calibrate",
     "design",
     "fit_linear",
+    "fit_segments",
     "fold_models",
     "out_of_genre_logits",
     "out_of_genre_models",
-    "span_design",
+    "segment_design",
 ]
 
 MAX_FPR = 0.01
-MAX_GENRE_FPR = 0.03
+MAX_GENRE_FPR = 0.02  # a held-out genre of 50-100 human texts may have one false positive
+SEGMENT_FPR = 0.05
 THRESHOLD_RULE = (
     f"out-of-genre human texts: FPR <= {MAX_FPR:.0%} over all of them, <= {MAX_GENRE_FPR:.0%} within each human genre"
 )
 PRIOR = 0.5
-SEGMENT_SPANS = ((32, 64), (64, 96), (96, 128))  # token spans of the cache's blocks, about a segment long
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ class ProbeConfig:
     likelihood_weight: float = 1.0  # > 1: the likelihood columns are penalised less
     balance_cells: bool = True
     min_tokens: int = 16  # fewer counted tokens: too short to judge (not fitted on, scored with the prior)
-    segment_tokens: int = 24  # sentences are merged into segments of at least this many counted tokens
+    segment_tokens: int = 8  # sentences are merged into segments of at least this many counted tokens
+    segment_c: float = 0.01  # inverse L2 strength of the segment model
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,6 @@ def design(
     """(rows, kept): design rows of the texts long enough to be cut at `words` words or at token
     `end_token` (whole when neither is given) that count at least one token, and a boolean mask of
     which items they are."""
-    hidden = None
     rows, kept = [], []
     for item in items:
         measure = measures[item.text]
@@ -103,17 +109,58 @@ def design(
             kept.append(False)
             continue
         stats, states = measure.span(config.skip_tokens, end)
-        hidden = hidden or len(states) // len(CACHE_LAYERS)
-        chosen = (
-            np.concatenate(
-                [states[CACHE_LAYERS.index(k) * hidden : (CACHE_LAYERS.index(k) + 1) * hidden] for k in config.layers]
-            )
-            if config.layers
-            else np.zeros(0)
-        )
+        chosen = _probe_states(states, config.layers) if config.layers else np.zeros(0)
         rows.append(design_row(stats, chosen, config.likelihood_features))
         kept.append(True)
     return np.array(rows), np.array(kept)
+
+
+def _probe_states(states: np.ndarray, layers: Sequence[int]) -> np.ndarray:
+    hidden = len(states) // len(CACHE_LAYERS)
+    at = [CACHE_LAYERS.index(k) * hidden for k in layers]
+    return np.concatenate([states[start : start + hidden] for start in at])
+
+
+def segment_design(
+    items: Sequence[CorpusText], measures: dict[str, Measure], config: ProbeConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, owners, tokens): the design row of every segment of every text, as the live scorer cuts
+    them, the index of the text each came from and how many tokens it counts."""
+    rows, owners, tokens = [], [], []
+    for index, item in enumerate(items):
+        measure = measures[item.text]
+        ends = measure.sentence_ends[:-1]
+        bounds = merge_sentences(ends, config.skip_tokens, measure.n_tokens, config.segment_tokens)
+        for start, end in itertools.pairwise(bounds):
+            if end <= start:
+                continue
+            stats, states = measure.span(start, end)
+            rows.append(design_row(stats, _probe_states(states, config.layers), config.likelihood_features))
+            owners.append(index)
+            tokens.append(end - start)
+    return np.array(rows), np.array(owners, dtype=int), np.array(tokens, dtype=int)
+
+
+def fit_segments(corpus: Corpus, rows: np.ndarray, owners: np.ndarray, config: ProbeConfig) -> SegmentModel:
+    """The segment model (see the module docstring, step 5)."""
+    split = np.array([corpus[o].split for o in owners])
+    machine = np.array([corpus[o].machine for o in owners])
+    train = split == "train"
+    linear = fit_linear(rows[train], [corpus[o] for o in owners[train]], replace(config, c=config.segment_c))
+    valid = split == "validation"
+    z = linear.logits(rows[valid])
+    a, b = _platt(z, machine[valid])
+    p = 1.0 / (1.0 + np.exp(-(a * z + b)))
+    threshold = _threshold(p[~machine[valid]], SEGMENT_FPR)
+    return SegmentModel(
+        mean=linear.mean.tolist(),
+        scale=linear.scale.tolist(),
+        coef=linear.coef.tolist(),
+        intercept=linear.intercept,
+        a=a,
+        b=b,
+        threshold=threshold,
+    )
 
 
 def _cell_weights(items: Sequence[CorpusText]) -> np.ndarray:
@@ -161,34 +208,14 @@ def out_of_genre_logits(corpus: Corpus, x: np.ndarray, owners: np.ndarray, model
     return logits
 
 
-def span_design(
-    items: Sequence[CorpusText], measures: dict[str, Measure], config: ProbeConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, owners): design rows of the 32-token spans `SEGMENT_SPANS` of every text long enough, and
-    the index of the text each came from: what segment calibration is fitted on."""
-    rows, owners = [], []
-    for span in SEGMENT_SPANS:
-        cut, kept = design(items, measures, replace(config, skip_tokens=span[0]), end_token=span[1])
-        rows.append(cut)
-        owners.append(np.flatnonzero(kept))
-    return np.concatenate(rows), np.concatenate(owners)
-
-
 def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     regression = LogisticRegression(C=1e6, class_weight="balanced").fit(z.reshape(-1, 1), y)
     return float(regression.coef_[0, 0]), float(regression.intercept_[0])
 
 
-def calibrate(
-    corpus: Corpus,
-    logits: np.ndarray,
-    span_logits: np.ndarray,
-    span_owners: np.ndarray,
-    mask: np.ndarray,
-) -> dict[str, LanguageCalibration]:
-    """Platt scaling and the threshold from out-of-genre `logits` of the texts in `mask`, and the
-    segment calibration from the out-of-genre logits of their spans; pooled over the languages, shipped
-    as the "other" entry every language falls back to. Per-language calibration was tried: with
+def calibrate(corpus: Corpus, logits: np.ndarray, mask: np.ndarray) -> dict[str, LanguageCalibration]:
+    """Platt scaling and the threshold from out-of-genre `logits` of the texts in `mask`, pooled over the
+    languages, shipped as the "other" entry every language falls back to. Per-language calibration was tried: with
     Russian human text of two genres only, holding out Russian news then gave it 73% false positives."""
     machine = np.array([i.machine for i in corpus])
     genres = np.array([i.genre for i in corpus])
@@ -200,10 +227,7 @@ def calibrate(
     bounds = [_threshold(p[human], MAX_FPR)]
     for genre in sorted(set(genres[chosen][human])):
         bounds.append(_threshold(p[human & (genres[chosen] == genre)], MAX_GENRE_FPR))
-    spans = mask[span_owners] & ~np.isnan(span_logits)
-    segment_a, segment_b = _platt(span_logits[spans], machine[span_owners[spans]])
-    pooled = LanguageCalibration(a=a, b=b, threshold=min(1.0, max(bounds)), segment_a=segment_a, segment_b=segment_b)
-    return {"other": pooled}
+    return {"other": LanguageCalibration(a=a, b=b, threshold=min(1.0, max(bounds)))}
 
 
 def _threshold(human_probabilities: np.ndarray, max_fpr: float) -> float:

@@ -7,10 +7,11 @@ Every number is computed from the measure cache with the shipped artifact's cali
 - `human_fpr`: per language and human genre, the share of human texts labelled machine (or mixed) when
   that genre was held out: the false positives a new kind of human writing meets;
 - `test`: the shipped model on the test split, overall and by language, genre and generator family,
-  with each text's probability (`texts`), so `veritext eval` can be checked against it;
+  labelled as the detector labels (machine, mixed from its segments, or human), with each text's
+  probability (`texts`), so `veritext eval` can be checked against it;
 - `length`: the same test texts cut to their first 25, 50, 100 and 200 words;
-- `segments`: 32-token spans of the test texts, each judged alone with the segment calibration;
-- `comparison`: mean and lowest held-out AUROC of likelihood features alone, the probe alone and both.
+- `segments`: the test texts' segments (sentences, merged as the live scorer merges them), each judged
+  by the segment model, labelled at the segment threshold;
 """
 
 import json
@@ -35,12 +36,21 @@ def calibrated(model: ProbeModel, logits: np.ndarray, langs: Sequence[str]) -> n
     return 1.0 / (1.0 + np.exp(-(a * logits + b)))
 
 
-def metrics_of(model: ProbeModel, corpus: Corpus, index: np.ndarray, probability: np.ndarray) -> Metrics:
-    """Metrics of the texts `corpus[index]` with these probabilities, labelled at the artifact's thresholds."""
-    langs = [corpus[i].record.lang or "other" for i in index]
-    thresholds = np.array([model.calibration(lang).threshold for lang in langs])
+def metrics_of(
+    model: ProbeModel,
+    corpus: Corpus,
+    index: np.ndarray,
+    probability: np.ndarray,
+    threshold: float | None = None,
+    flagged: np.ndarray | None = None,
+) -> Metrics:
+    """Metrics of the texts `corpus[index]` with these probabilities, flagged as given (labels machine or
+    mixed) or else at the artifact's thresholds (or at `threshold`)."""
+    if flagged is None:
+        langs = [corpus[i].record.lang or "other" for i in index]
+        flagged = probability >= np.array([threshold or model.calibration(lang).threshold for lang in langs])
     truth = [corpus[i].machine for i in index]
-    return compute_metrics(truth, probability, probability >= thresholds)
+    return compute_metrics(truth, probability, flagged)
 
 
 def fold_metrics(model: ProbeModel, corpus: Corpus, fold: Fold, logits: np.ndarray) -> Metrics:
@@ -84,10 +94,6 @@ def report_markdown(report: Report) -> str:
         "machine text; labels at the thresholds of the artifact (`mixed` counts as flagged). recall and FPR "
         "are at the operating point."
     )
-    comparison = report["comparison"]
-    lines += ["\n## Held-out AUROC by feature set (mean / lowest over folds)\n", "| features | mean | lowest |"]
-    lines.append("|---|---|---|")
-    lines += [f"| {name} | {v['mean']:.3f} | {v['lowest']:.3f} |" for name, v in comparison.items()]  # type: ignore[union-attr]
     lines += _table("Held out: a generator family or a genre never seen in fitting", report["held_out"])  # type: ignore[arg-type]
     lines += [
         "\n## False positives per human genre, the genre held out\n",
@@ -101,7 +107,7 @@ def report_markdown(report: Report) -> str:
         lines += _table(f"Test split by {field}", groups)
     lines += _table("Test split by length (texts cut to their first N words)", report["length"])  # type: ignore[arg-type]
     lines += _table(
-        "Test split, 32-token spans as segments (segment calibration)",
-        {"spans": report["segments"]},  # type: ignore[dict-item]
+        "Test split, segments (sentences) by the segment model",
+        {"segments": report["segments"]},  # type: ignore[dict-item]
     )
     return "\n".join(lines) + "\n"

@@ -8,12 +8,10 @@
 """
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from sklearn.metrics import roc_auc_score
 
 from lab.corpus import Corpus, load_corpus, measured_sample
 from lab.dataset import data_hash
@@ -27,18 +25,20 @@ from lab.probe_fit import (
     calibrate,
     design,
     fit_linear,
+    fit_segments,
     fold_models,
     out_of_genre_logits,
     out_of_genre_models,
-    span_design,
+    segment_design,
 )
 from lab.probe_report import Report, calibrated, fold_metrics, metrics_of
 from lab.train import progress_bar
-from scorer.detectors.features import FEATURE_NAMES
+from schemas.events import Segment
 from scorer.detectors.packaged import REFERENCE_NUMERICS
 from scorer.detectors.probe import probe_version
 from scorer.detectors.probe_model import ProbeModel
 from scorer.detectors.registry import DetectorOptions, load_statistics
+from scorer.detectors.verdicts import label_of
 
 __all__ = ["fit_probe", "measure_corpus", "train_probe"]
 
@@ -51,7 +51,12 @@ def measure_corpus(
     """The corpus sample, its measures (measuring what the cache lacks) and the scoring model's id."""
     corpus = measured_sample(load_corpus(paths))
     statistics = load_statistics(
-        model_dir, options.replace(stats_cache=None), window=WINDOW, skip_tokens=0, probe_layers=CACHE_LAYERS
+        model_dir,
+        options.replace(stats_cache=None),
+        window=WINDOW,
+        skip_tokens=0,
+        probe_layers=CACHE_LAYERS,
+        with_head=False,
     )
     cache = MeasureCache(statistics, measures_dir)
     texts = [item.text for item in corpus]
@@ -79,15 +84,19 @@ def train_probe(
     return fit_probe(corpus, measures, config, model_id=model_id)
 
 
-def _held_out_aurocs(corpus: Corpus, x: np.ndarray, folds: Sequence[Fold], models: dict[str, Linear]) -> list[float]:
-    """AUROC of each fold model on its judged texts, for the folds that hold both labels."""
-    machine = np.array([item.machine for item in corpus])
-    aurocs = []
-    for fold in folds:
-        judged = np.flatnonzero(fold.judge)
-        if len(set(machine[judged])) == 2:
-            aurocs.append(float(roc_auc_score(machine[judged], models[fold.name].logits(x[judged]))))
-    return aurocs
+def _labels(
+    model: ProbeModel, texts: np.ndarray, probability: np.ndarray, segment_rows: tuple[np.ndarray, ...]
+) -> list[str]:
+    """The detector's label of each text (human, mixed, machine), its segments read as it reads them."""
+    rows, owners, tokens = segment_rows
+    segment_p = np.array([model.segment_probability(row) for row in rows])
+    labels = []
+    for text, p in zip(texts, probability, strict=True):
+        mine = np.flatnonzero(owners == text)
+        segments = [Segment(start=0, end=1, probability=segment_p[j], n_tokens=int(tokens[j])) for j in mine]
+        threshold = model.calibration("other").threshold
+        labels.append(label_of(float(p), threshold, segments, model.segment.threshold))
+    return labels
 
 
 def fit_probe(
@@ -104,9 +113,10 @@ def fit_probe(
     per_fold = fold_models(corpus, x, folds, config)
     models = out_of_genre_models(per_fold)
     oof = out_of_genre_logits(corpus, x, np.arange(len(corpus)), models)
-    spans, owners = span_design(corpus, measures, config)
-    calibrations = calibrate(corpus, oof, out_of_genre_logits(corpus, spans, owners, models), owners, fit_mask)
+    calibrations = calibrate(corpus, oof, fit_mask)
     fitted = fit_linear(x[fit_mask], [item for item, keep in zip(corpus, fit_mask, strict=True) if keep], config)
+    segment_rows = segment_design(corpus, measures, config)
+    segment = fit_segments(corpus, segment_rows[0], segment_rows[1], config)
     model = ProbeModel(
         model=model_id,
         window=WINDOW,
@@ -121,10 +131,11 @@ def fit_probe(
         coef=fitted.coef.tolist(),
         intercept=fitted.intercept,
         languages=calibrations,
+        segment=segment,
         data_sha256=data_hash([item.record for item, keep in zip(corpus, fit_mask, strict=True) if keep]),
         threshold_rule=THRESHOLD_RULE,
     )
-    return model, _report(model, corpus, measures, x, oof, (spans, owners), folds, per_fold, config)
+    return model, _report(model, corpus, measures, x, oof, segment_rows, folds, per_fold, config)
 
 
 def _report(
@@ -133,25 +144,12 @@ def _report(
     measures: dict[str, Measure],
     x: np.ndarray,
     oof: np.ndarray,
-    spans: tuple[np.ndarray, np.ndarray],
+    segment_rows: tuple[np.ndarray, np.ndarray, np.ndarray],
     folds: list[Fold],
     per_fold: dict[str, Linear],
     config: ProbeConfig,
 ) -> Report:
     langs = [item.record.lang or "other" for item in corpus]
-    variants = {
-        "likelihood features alone": replace(config, layers=(), likelihood_features=FEATURE_NAMES),
-        "probe alone": replace(config, likelihood_features=()),
-        "both": replace(config, likelihood_features=FEATURE_NAMES),
-    }
-    comparison = {}
-    for name, variant in variants.items():
-        if variant == config:  # the shipped one: its fold models are fitted already
-            aurocs = _held_out_aurocs(corpus, x, folds, per_fold)
-        else:
-            rows = design(corpus, measures, variant)[0]
-            aurocs = _held_out_aurocs(corpus, rows, folds, fold_models(corpus, rows, folds, variant))
-        comparison[name] = {"mean": float(np.mean(aurocs)), "lowest": min(aurocs)}
     held_out = {
         fold.name: fold_metrics(model, corpus, fold, per_fold[fold.name].logits(x[fold.judge])) for fold in folds
     }
@@ -164,11 +162,13 @@ def _report(
     test = np.flatnonzero([item.split == "test" for item in corpus])
     final = np.array([model.logit(row) for row in x[test]])
     test_p = calibrated(model, final, [langs[i] for i in test])
+    labels = _labels(model, test, test_p, segment_rows)
+    flagged = np.array([label != "human" for label in labels])
     by: dict[str, dict[str, object]] = {"lang": {}, "genre": {}, "generator": {}}
     for field, key in (("lang", lambda i: langs[i]), ("genre", lambda i: f"{langs[i]} / {corpus[i].genre}")):
         for value in sorted({key(i) for i in test}):
             chosen = np.array([key(i) == value for i in test])
-            by[field][value] = metrics_of(model, corpus, test[chosen], test_p[chosen])
+            by[field][value] = metrics_of(model, corpus, test[chosen], test_p[chosen], flagged=flagged[chosen])
     for family in sorted({corpus[i].family for i in test if corpus[i].family}):
         cells = {(langs[i], corpus[i].genre) for i in test if corpus[i].family == family}
         chosen = np.array(
@@ -177,7 +177,7 @@ def _report(
                 for i in test
             ]
         )
-        by["generator"][family] = metrics_of(model, corpus, test[chosen], test_p[chosen])
+        by["generator"][family] = metrics_of(model, corpus, test[chosen], test_p[chosen], flagged=flagged[chosen])
     length = {}
     test_items = [corpus[i] for i in test]
     for words in WORD_CUTS:
@@ -188,23 +188,22 @@ def _report(
             ends = np.array([measures[corpus[i].text].word_ends[words] for i in index])
             p[ends - config.skip_tokens < config.min_tokens] = model.prior  # too short: the prior, as live
             length[f"{words} words"] = metrics_of(model, corpus, index, p)
-    span_rows, owners = spans
+    rows, owners, _ = segment_rows
     of_test = np.isin(owners, test)
-    span_langs = [langs[o] for o in owners[of_test]]
-    span_logits = np.array([model.logit(row) for row in span_rows[of_test]])
-    a = np.array([model.calibration(lang).segment_a for lang in span_langs])
-    b = np.array([model.calibration(lang).segment_b for lang in span_langs])
-    segments = metrics_of(model, corpus, owners[of_test], 1.0 / (1.0 + np.exp(-(a * span_logits + b))))
+    segment_p = np.array([model.segment_probability(row) for row in rows[of_test]])
+    segments = metrics_of(model, corpus, owners[of_test], segment_p, model.segment.threshold)
     return {
         "detector": f"probe@{probe_version(model, REFERENCE_NUMERICS)}",  # fitted and evaluated on CPU fp32
         "data_sha256": model.data_sha256,
         "prior": model.prior,
         "config": vars(config),
-        "comparison": comparison,
         "held_out": held_out,
         "human_fpr": human_fpr,
-        "test": {"overall": metrics_of(model, corpus, test, test_p), "by": by},
+        "test": {"overall": metrics_of(model, corpus, test, test_p, flagged=flagged), "by": by},
         "length": length,
         "segments": segments,
-        "texts": [{"id": corpus[i].record.id, "probability": float(p)} for i, p in zip(test, test_p, strict=True)],
+        "texts": [
+            {"id": corpus[i].record.id, "probability": float(p), "label": label}
+            for i, p, label in zip(test, test_p, labels, strict=True)
+        ],
     }

@@ -32,10 +32,10 @@ def log_run_to_mlflow(report: Report) -> str | None:
         mlflow.log_params({k: json.dumps(v) for k, v in report["config"].items()})  # type: ignore[union-attr]
         mlflow.log_param("data_sha256", report["data_sha256"])
         metrics = {}
-        for name, summary in report["comparison"].items():  # type: ignore[union-attr]
-            key = name.split(" (")[0].replace(" ", "_")
-            metrics[f"held_out_auroc_mean.{key}"] = summary["mean"]
-            metrics[f"held_out_auroc_lowest.{key}"] = summary["lowest"]
+        aurocs = [m.auroc for m in report["held_out"].values() if m.auroc is not None]  # type: ignore[union-attr]
+        if aurocs:
+            metrics["held_out_auroc_mean"] = sum(aurocs) / len(aurocs)
+            metrics["held_out_auroc_lowest"] = min(aurocs)
         overall = report["test"]["overall"]  # type: ignore[index]
         for field in ("auroc", "tpr_at_1fpr", "ece", "fpr"):
             value = getattr(overall, field)

@@ -2,9 +2,14 @@
 in so that a detector reads another text than people do ("model" with a Cyrillic o and e).
 
 The table comes from the TR39 confusables data shipped by `confusable-homoglyphs`: for each letter of
-the Latin, Cyrillic and Greek scripts, its single-letter look-alikes in the other two. A word that mixes
-scripts has its minority letters mapped to the look-alike in the word's main script where one exists;
-a word written in one script is never touched (a Russian text may quote an English name).
+the Latin, Cyrillic and Greek scripts, its single-letter look-alikes in the other two.
+
+- A word that mixes scripts has its minority letters mapped to the look-alike in the word's main script
+  where one exists (`mixed_words`, `letters`: the tampering signal).
+- A word written wholly in look-alikes of the text's main script ("you" written in Cyrillic inside
+  English, a lone Cyrillic "a") is mapped too (`whole_words`), when each of its letters looks like a letter of that
+  script's own alphabet (basic Latin a-z, the Russian alphabet); a quoted name with any other letter ("Pepsi",
+  "Moscow") is left as written. Not counted as tampering: a Russian text may quote "Coca".
 """
 
 import functools
@@ -17,7 +22,11 @@ __all__ = ["Lookalikes", "find_lookalikes"]
 
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 _RANGES = ((0x41, 0x5A), (0x61, 0x7A), (0xC0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF))
-_WORD = re.compile(r"[^\W\d_]{2,}")
+_WORD = re.compile(r"[^\W\d_]+")
+_CORE = {
+    "LATIN": set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    "CYRILLIC": set("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"),
+}
 
 
 @dataclass(frozen=True)
@@ -26,10 +35,8 @@ class Lookalikes:
 
     replacements: dict[int, str]  # character index -> the look-alike letter of the word's main script
     mixed_words: int  # words whose letters come from more than one script
-
-    @property
-    def letters(self) -> int:
-        return len(self.replacements)
+    letters: int  # letters replaced inside those words
+    whole_words: int  # words wholly in look-alikes of the text's main script, replaced too
 
 
 @functools.cache
@@ -61,27 +68,34 @@ def find_lookalikes(text: str) -> Lookalikes:
     """The look-alike letters of `text` (see the module docstring); nothing for single-script words."""
     table = _table()
     replacements: dict[int, str] = {}
-    mixed = 0
-    for match in _WORD.finditer(text):
-        word = match.group()
-        scripts = [_script(c) for c in word]
-        counts = {s: scripts.count(s) for s in set(scripts) if s}
-        if len(counts) < 2:
-            continue
-        mixed += 1
-        main = _main_script(word, scripts)
-        for offset, (char, script) in enumerate(zip(word, scripts, strict=True)):
-            if script and script != main and (char, main) in table:
-                replacements[match.start() + offset] = table[char, main]
-    return Lookalikes(replacements, mixed)
+    mixed = letters = whole = 0
+    words = [(match.start(), match.group(), [_script(c) for c in match.group()]) for match in _WORD.finditer(text)]
+    plain = [s for _, word, scripts in words for c, s in zip(word, scripts, strict=True) if s and not _ambiguous(c)]
+    text_main = max(_SCRIPTS, key=plain.count) if plain else None
+    for start, word, scripts in words:
+        present = {s for s in scripts if s}
+        if len(present) >= 2:
+            mixed += 1
+            main = _main_script(word, scripts, text_main)
+            for offset, (char, script) in enumerate(zip(word, scripts, strict=True)):
+                if script and script != main and (char, main) in table:
+                    replacements[start + offset] = table[char, main]
+                    letters += 1
+        elif text_main in _CORE and present and present != {text_main}:
+            mapped = [table.get((c, text_main)) for c in word]
+            if all(m is not None and m in _CORE[text_main] for m in mapped):
+                whole += 1
+                replacements.update({start + i: m for i, m in enumerate(mapped) if m is not None})
+    return Lookalikes(replacements, mixed, letters, whole)
 
 
-def _main_script(word: str, scripts: list[str | None]) -> str:
-    """The script with the most letters that have no look-alike elsewhere, then with the most letters."""
+def _main_script(word: str, scripts: list[str | None], text_main: str | None) -> str:
+    """The script with the most letters that have no look-alike elsewhere, then the text's main script,
+    then the one with the most letters."""
 
-    def weight(script: str) -> tuple[int, int]:
+    def weight(script: str) -> tuple[int, bool, int]:
         plain = sum(s == script and not _ambiguous(c) for c, s in zip(word, scripts, strict=True))
-        return plain, scripts.count(script)
+        return plain, script == text_main, scripts.count(script)
 
     return max((s for s in _SCRIPTS if s in scripts), key=weight)
 

@@ -8,7 +8,8 @@ drops what only layout or an attacker changes:
 - Markdown markers: a heading's `#`s, a quote's `>` and a bullet (`-`, `*`, `+`, `•`, ...) at the start
   of a line, and `**` / `__` emphasis anywhere;
 - whitespace: every run of spaces, tabs and line breaks becomes one space, none at either end;
-- look-alike letters of another script inside a word (lookalikes.py) become the word's own letters;
+- look-alike letters of another script inside a word, or whole words of them (lookalikes.py), become
+  the letters of the word's (the text's) own script;
 - random case inside a word ("tHe", "modEl") is lowered after its first letter; words in capitals,
   capitalised or lower case are kept.
 
@@ -34,7 +35,7 @@ _ODD_CASE = re.compile(r"\b[^\W\d_][a-zа-яё]*[A-ZА-ЯЁ][^\W\d_]*\b")
 class Reading:
     text: str  # what the model reads
     origin: tuple[int, ...]  # stored-text index of each read character, then len(stored text)
-    lookalikes: int  # letters mapped back to their word's script
+    lookalikes: int  # letters mapped back to their word's (or, for whole words, the text's) script
     mixed_words: int  # words that mixed scripts
     odd_case_words: int  # words whose case was lowered inside
 
@@ -78,4 +79,4 @@ def read_text(text: str) -> Reading:
         return word[0] + word[1:].lower()
 
     read = _ODD_CASE.sub(lowered, read)  # same length: the origin map still holds
-    return Reading(read, (*origin, len(text)), lookalikes.letters, lookalikes.mixed_words, odd)
+    return Reading(read, (*origin, len(text)), len(lookalikes.replacements), lookalikes.mixed_words, odd)

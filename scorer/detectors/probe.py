@@ -3,13 +3,15 @@ artifact names them), one forward pass.
 
 For each text of a batch:
 
-1. its tokens with character offsets, its language (language.py) and its segments (segments.py);
+1. what the model reads of it (schemas/reading.py: no layout, no look-alike letters), that reading's
+   tokens with character offsets, its language (language.py) and its segments (segments.py), whose
+   character spans are mapped back to the stored text;
 2. one forward pass over all texts (lm_statistics.py `measure`), summing the per-token statistics and
    the probe layers' states over each segment;
 3. the document's probability from the sums over all segments, and each segment's from its own sums,
-   both by the artifact's linear model (probe_model.py), calibrated (per language where the artifact
-   has one; the shipped one pools them), segments with a calibration of their own (fitted on spans of
-   about their length);
+   the document's by the artifact's linear model (probe_model.py), each segment's by its segment model
+   (fitted on sentences), each calibrated (per language where the artifact has one; the shipped one
+   pools them);
 4. the label (human | mixed | machine) and the confidence (verdicts.py).
 
 Texts with fewer than `min_tokens` counted tokens are too short to judge: they get the stated prior
@@ -24,10 +26,12 @@ features), so any change to a probability changes the version every score record
 than CPU fp32 (a GPU's bfloat16) adds its tag (packaged.py `versioned`).
 """
 
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from schemas.events import Segment
+from schemas.reading import read_text
 from scorer.detectors.base import Verdict
 from scorer.detectors.language import detect_language
 from scorer.detectors.lm_statistics import BlockSums, LMStatistics, Tokenized
@@ -68,11 +72,13 @@ class ProbeDetector:
     def prepare(self, texts: Sequence[str]) -> list[PreparedText]:
         prepared = []
         for text in texts:
-            tokens, lang = self._statistics.tokenize(text), detect_language(text)
+            reading = read_text(text)
+            tokens, lang = self._statistics.tokenize(reading.text), detect_language(reading.text)
             plan = plan_segments(
-                text, tokens.offsets, lang, skip=self.model.skip_tokens, min_tokens=self.model.segment_tokens
+                reading.text, tokens.offsets, lang, skip=self.model.skip_tokens, min_tokens=self.model.segment_tokens
             )
-            prepared.append(PreparedText(tokens, lang, plan))
+            cuts = [0, *(reading.origin[start] for start, _ in plan.spans[1:]), len(text)]
+            prepared.append(PreparedText(tokens, lang, SegmentPlan(plan.bounds, list(itertools.pairwise(cuts)))))
         return prepared
 
     def score_prepared(self, prepared: Sequence[PreparedText]) -> list[Verdict]:
@@ -91,10 +97,10 @@ class ProbeDetector:
         segments = []
         for j, (start, end) in enumerate(plan.spans):
             row = design_row(sums.statistics(j, j + 1), sums.states[j], features)
-            segment_p = self.model.segment_probability(row, lang) if sums.counts[j] else probability
+            segment_p = self.model.segment_probability(row) if sums.counts[j] else probability
             segments.append(Segment(start=start, end=end, probability=segment_p, n_tokens=int(sums.counts[j])))
         threshold = self.model.calibration(lang).threshold
-        label = label_of(probability, threshold, segments)
+        label = label_of(probability, threshold, segments, self.model.segment.threshold)
         return Verdict(
             probability,
             label,

@@ -10,9 +10,10 @@ standardised with the training mean and scale, as one logistic regression (L2). 
 calibrated Platt-style (per language where the artifact has one; the shipped one pools them):
 p = sigmoid(a * z + b), with (a, b) fitted on out-of-genre
 predictions (each text scored by a model that never saw its genre; `veritext train-probe`), at the
-stated `prior` share of machine text (0.5: the two classes weighed equally); a segment's logit has its
-own (a, b), fitted the same way on spans of 32 tokens, whose logits spread differently from whole
-texts'. The label threshold of each
+stated `prior` share of machine text (0.5: the two classes weighed equally). Segments (sentences) have
+a linear model of their own (`SegmentModel`), fitted on sentences of the training texts (a sentence's
+mean state is noisier and reads differently from a whole text's), with its own calibration and the
+threshold from which a segment reads machine. The label threshold of each
 language is the probability above which a text is called machine; it was set on those out-of-genre
 human texts (see `threshold_rule`).
 
@@ -34,7 +35,7 @@ from schemas.errors import DetectorError
 from scorer.detectors.features import FEATURE_NAMES, feature_vector
 from scorer.detectors.lm_statistics import TextStatistics
 
-__all__ = ["LanguageCalibration", "ProbeModel", "design_row"]
+__all__ = ["LanguageCalibration", "ProbeModel", "SegmentModel", "design_row"]
 
 
 def design_row(stats: TextStatistics, states_sum: np.ndarray, likelihood_features: Sequence[str]) -> np.ndarray:
@@ -50,14 +51,30 @@ class LanguageCalibration(BaseModel):
     a: float = Field(gt=0.0, description="slope on the linear model's logit")
     b: float
     threshold: float = Field(ge=0.0, le=1.0, description="probability from which the label is 'machine'")
-    segment_a: float = Field(gt=0.0, description="the same for a segment: spans of a few dozen tokens")
-    segment_b: float
+
+
+class SegmentModel(BaseModel):
+    """The linear model of a segment's design row, calibrated: p = sigmoid(a * z + b)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    a: float = Field(gt=0.0)
+    b: float
+    threshold: float = Field(ge=0.0, le=1.0, description="probability from which a segment reads machine")
+
+    def probability(self, row: np.ndarray) -> float:
+        standardised = (row - np.asarray(self.mean)) / np.asarray(self.scale)
+        return _sigmoid(self.a * float(standardised @ np.asarray(self.coef) + self.intercept) + self.b)
 
 
 class ProbeModel(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    format: Literal[2] = 2
+    format: Literal[3] = Field(3, description="3: reads texts through schemas/reading.py, has a segment model")
     model: str
     performer: str | None = None
     window: int
@@ -74,6 +91,7 @@ class ProbeModel(BaseModel):
     languages: dict[str, LanguageCalibration] = Field(
         description='per language ("en", "ru"), and "other", which every language without its own falls back to'
     )
+    segment: SegmentModel = Field(description="the model of a segment (a sentence)")
     data_sha256: str = Field(description="the texts the fit saw, hashed as dataset.data_hash does")
     threshold_rule: str
 
@@ -93,9 +111,8 @@ class ProbeModel(BaseModel):
         calibration = self.calibration(lang)
         return _sigmoid(calibration.a * self.logit(row) + calibration.b)
 
-    def segment_probability(self, row: np.ndarray, lang: str) -> float:
-        calibration = self.calibration(lang)
-        return _sigmoid(calibration.segment_a * self.logit(row) + calibration.segment_b)
+    def segment_probability(self, row: np.ndarray) -> float:
+        return self.segment.probability(row)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

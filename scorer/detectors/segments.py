@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import sentencex
 
-__all__ = ["SegmentPlan", "plan_segments", "sentence_ends"]
+__all__ = ["SegmentPlan", "merge_sentences", "plan_segments", "sentence_ends"]
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,19 @@ def plan_segments(
         token = bisect.bisect_left(starts, end)
         if first < token < n:
             cuts.setdefault(token, end)
-    bounds, chars = [first], [0]
-    for token, char in sorted(cuts.items()):
-        if token - bounds[-1] >= min_tokens:
+    bounds = merge_sentences(sorted(cuts), first, n, min_tokens)
+    chars = [0, *(cuts[token] for token in bounds[1:-1]), len(text)]
+    return SegmentPlan(bounds, list(itertools.pairwise(chars)))
+
+
+def merge_sentences(sentence_tokens: Sequence[int], first: int, n: int, min_tokens: int) -> list[int]:
+    """Segment bounds in token indices from the token indices where sentences end (increasing, inside
+    (first, n)): sentences merged until a segment counts `min_tokens`, a short tail joined to the one
+    before it; the first bound is `first`, the last `n`."""
+    bounds = [first]
+    for token in sentence_tokens:
+        if first < token < n and token - bounds[-1] >= min_tokens:
             bounds.append(token)
-            chars.append(char)
     if len(bounds) > 1 and n - bounds[-1] < min_tokens:  # a short tail joins the segment before it
         bounds.pop()
-        chars.pop()
-    bounds.append(n)
-    chars.append(len(text))
-    return SegmentPlan(bounds, list(itertools.pairwise(chars)))
+    return [*bounds, n]

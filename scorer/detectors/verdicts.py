@@ -2,8 +2,8 @@
 
 - **Label.** "machine" when the document's probability reaches the operating threshold of its language,
   else "human", unless the segments disagree strongly: when at least `MIXED_SHARE` of the counted tokens
-  (and `MIXED_TOKENS` or more) lie in segments at or above the threshold, and as much in segments at or
-  below `HUMAN_SEGMENT`, the text is "mixed" (a human paragraph and a machine one, say).
+  (and `MIXED_TOKENS` or more) lie in segments at or above the segment threshold, and as much in
+  segments at or below `HUMAN_SEGMENT`, the text is "mixed" (a human paragraph and a machine one, say).
 - **Confidence.** "low" when the text is too short to judge, reads fewer than `LOW_TOKENS` counted
   tokens, is mixed, or is labelled human with a probability from `UNSURE_FROM` up to the threshold (the
   grey zone: 89% of the test-split texts there were machine); "high" when it reads at
@@ -27,9 +27,12 @@ SURE_MACHINE = 0.97
 SURE_HUMAN = 0.05
 
 
-def label_of(probability: float, threshold: float, segments: Sequence[Segment]) -> Label:
+def label_of(
+    probability: float, threshold: float, segments: Sequence[Segment], segment_threshold: float | None = None
+) -> Label:
+    segment_threshold = threshold if segment_threshold is None else segment_threshold
     counted = sum(s.n_tokens for s in segments)
-    machine = sum(s.n_tokens for s in segments if s.probability >= threshold)
+    machine = sum(s.n_tokens for s in segments if s.probability >= segment_threshold)
     human = sum(s.n_tokens for s in segments if s.probability <= HUMAN_SEGMENT)
     if counted and min(machine, human) >= max(MIXED_SHARE * counted, MIXED_TOKENS):
         return "mixed"

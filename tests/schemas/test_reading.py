@@ -33,8 +33,12 @@ def test_look_alike_letters_are_read_as_the_words_own_and_counted() -> None:
     assert reading.text == PROSE and reading.lookalikes > 0 and reading.mixed_words > 0
     russian = lookalikes(RUSSIAN, random.Random(4), share=0.3)
     assert russian != RUSSIAN and read_text(russian).text == RUSSIAN
-    quoted = "Он сказал: Coca-Cola и Pepsi. " + RUSSIAN  # whole words of one script are left alone
+    quoted = "Он сказал: Pepsi и Moscow. " + RUSSIAN  # a quoted name with letters of its own stays
     assert read_text(quoted).text == quoted and find_lookalikes(quoted).letters == 0
+    you = "Thank " + "\u0443\u043eu" + " for " + "\u0430" + " reply, and see you soon at the station."
+    assert read_text(you).text == "Thank you for a reply, and see you soon at the station."
+    coca = "Он сказал: Coca. " + RUSSIAN  # a quote made only of look-alikes is read as Russian, not counted
+    assert find_lookalikes(coca).letters == 0 and find_lookalikes(coca).whole_words == 1
 
 
 def test_random_case_inside_a_word_is_lowered_but_capitals_and_names_stay() -> None:

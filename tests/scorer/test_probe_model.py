@@ -104,3 +104,38 @@ def test_the_shipped_report_matches_a_fresh_eval_of_its_recorded_texts(real_dete
     assert len(fresh) == len(chosen)
     for text_id, probability in fresh.items():
         assert probability == pytest.approx(recorded[text_id], abs=2e-3), text_id
+
+
+def test_layout_and_look_alike_letters_do_not_move_the_verdict(real_detector: ProbeDetector) -> None:
+    """What the detector reads (schemas/reading.py) is the same with paragraph breaks, Markdown markers and
+    look-alike letters of the other script; the segments still point into the text as sent."""
+    import random
+
+    from lab.attacks import lookalikes, paragraphs
+
+    [human] = _test_split("chat/en_outfox_essays.jsonl", "human", 1)
+    [russian] = _test_split("ru/lenta_news_human.jsonl", "human", 1)
+    variants = [
+        paragraphs(human, random.Random(1)),
+        "- **" + human.replace(". ", ".\n\n", 3) + "**",
+        lookalikes(human, random.Random(2)),
+    ]
+    plain, *others = real_detector.score([human, *variants])
+    for text, verdict in zip(variants, others, strict=True):
+        assert verdict.probability == pytest.approx(plain.probability, abs=1e-4)  # padding: ~1e-6
+        assert verdict.segments[0].start == 0 and verdict.segments[-1].end == len(text)
+    attacked_ru = lookalikes(russian, random.Random(3))
+    [clean, attacked] = real_detector.score([russian, attacked_ru])
+    assert attacked_ru != russian and attacked.probability == pytest.approx(clean.probability, abs=1e-4)
+
+
+def test_each_sentence_long_enough_is_its_own_segment(real_detector: ProbeDetector) -> None:
+    text = (
+        "I went to the market this morning to buy apples and bread for the week. "
+        "The baker told me about his grandson, who has just started school in the city. "
+        "It is important to note that a balanced diet offers numerous benefits for overall well-being. "
+        "On the way home it started to rain, so I waited under the old bridge for a while."
+    )
+    [verdict] = real_detector.score([text])
+    assert len(verdict.segments) == 4
+    assert [text[s.start : s.end].strip()[:6] for s in verdict.segments] == ["I went", "The ba", "It is ", "On the"]
