@@ -147,7 +147,7 @@ def main() -> None:
     settings = ScorerSettings()
     detector = load_detector(args.detector, cache_dir=settings.model_dir, options=settings.detector_options())
     records = _records(args.per_cell)
-    threshold = detector.model.segment_threshold("other")
+    threshold = detector.model.segment.threshold
     result = {
         "detector": f"{detector.name}@{detector.version}",
         "attacks": _attacks(detector, records),

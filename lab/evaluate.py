@@ -21,6 +21,7 @@ from lab.dataset import LabelledText
 from lab.metrics import Metrics, compute_metrics
 from schemas.text import TextRejected, clean_text
 from scorer.detectors.base import Detector, Verdict
+from scorer.window import read_window
 
 __all__ = [
     "GROUP_FIELDS",
@@ -53,7 +54,7 @@ def score_records(
     texts: dict[int, str] = {}
     for i, record in enumerate(records):
         try:
-            texts[i] = clean_text(record.text).text
+            texts[i] = read_window(clean_text(record.text).text).text
         except TextRejected:
             progress(1)
     order = sorted(texts, key=lambda i: len(texts[i]))

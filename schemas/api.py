@@ -102,6 +102,9 @@ class ScoreView(BaseModel):
     too_short: bool = False
     confidence: Confidence | None = None
     segments: list[Segment] = Field(default=[], description="per-sentence scores, character offsets into the text")
+    read_chars: int | None = Field(
+        default=None, description="a long text is read from its start up to this character; None: read whole"
+    )
     scored_at: datetime
 
 

@@ -94,7 +94,10 @@ class ScoreEvent(_Event):
     lang: str | None = Field(default=None, max_length=16, description="the language the detector found")
     too_short: bool = Field(default=False, description="too few tokens to judge: the probability is the prior")
     confidence: Confidence | None = Field(default=None, description="how sure the label is; None: not stated")
-    segments: list[Segment] = Field(default=[], description="per-sentence scores covering the text, in order")
+    segments: list[Segment] = Field(default=[], description="per-sentence scores covering the text read, in order")
+    read_chars: int | None = Field(
+        default=None, ge=0, description="where the reading of a long text stopped; None: read whole"
+    )
     replayed: bool = Field(default=False, description="produced by a replay, not by the live scorer")
     latency_ms: float = Field(ge=0.0, description="model time of the batch this text was scored in")
     submitted_at: datetime

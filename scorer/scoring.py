@@ -17,6 +17,7 @@ from schemas.events import ScoreEvent, SubmissionEvent, content_hash
 from schemas.topics import Topics
 from scorer.detectors.base import Detector, Verdict
 from scorer.isolate import score_isolating
+from scorer.window import MAX_READ_CHARS, Window, read_window
 from stream.dead_letter import send_dead_letter_from
 from stream.producer import EventProducer
 
@@ -29,8 +30,9 @@ BYTES_PER_TOKEN = 4
 
 def estimated_tokens(payload: bytes) -> int:
     """The tokens a submission's event will cost the model, from its size: UTF-8 bytes / 4, about right
-    for English and high for Russian, which is the safe side. What closes micro-batches, live and in replay."""
-    return len(payload) // BYTES_PER_TOKEN
+    for English and high for Russian, which is the safe side, and no more than a read window of
+    two-byte characters (window.py). What closes micro-batches, live and in replay."""
+    return min(len(payload), 2 * MAX_READ_CHARS) // BYTES_PER_TOKEN
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class Job:
     event: SubmissionEvent
     where: str
     payload: bytes
+
+    @property
+    def window(self) -> Window:
+        """What the detector reads of the text (window.py)."""
+        return read_window(self.event.text)
 
 
 class BatchOutcome(NamedTuple):
@@ -77,7 +84,7 @@ def score_jobs(
     """Score `jobs` as one batch and queue the results."""
     if not jobs:
         return BatchOutcome(0, 0, 0.0, 0)
-    outcome = run_model(detector.score, detector.name, jobs, [job.event.text for job in jobs])
+    outcome = run_model(detector.score, detector.name, jobs, [job.window.text for job in jobs])
     return send_outcome(detector, outcome, producer, topics, replayed=replayed)
 
 
@@ -100,6 +107,7 @@ def send_outcome(
             too_short=verdict.too_short,
             confidence=verdict.confidence,
             segments=list(verdict.segments),
+            read_chars=job.window.read_chars,
             replayed=replayed,
             latency_ms=latency_ms,
             submitted_at=job.event.submitted_at,

@@ -130,7 +130,7 @@ class ScoringWorker:
                 continue
             if event.detector == self._spec or (event.detector is None and self._serves_unnamed):
                 jobs.append(Job(event, origin(record), record.value() or b""))
-        texts = [job.event.text for job in jobs]
+        texts = [job.window.text for job in jobs]
         try:
             return Prepared(jobs, self._prepare(texts), self._score)
         except DetectorError as exc:

@@ -54,6 +54,7 @@ class Score(Base):
     too_short: Mapped[bool] = mapped_column(Boolean, server_default=false())
     confidence: Mapped[str | None] = mapped_column(String(8))
     segments: Mapped[list[dict]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))  # [{start, end, ...}]
+    read_chars: Mapped[int | None] = mapped_column(Integer)  # where a long text's reading stopped; NULL: whole
     latency_ms: Mapped[float] = mapped_column(Float)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

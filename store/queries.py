@@ -56,6 +56,7 @@ class SqlSubmissionStore:
                     too_short=s.too_short,
                     confidence=s.confidence,  # type: ignore[arg-type]
                     segments=s.segments,  # type: ignore[arg-type]
+                    read_chars=s.read_chars,
                     scored_at=s.scored_at,
                 )
                 for s in scores

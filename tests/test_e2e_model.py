@@ -85,3 +85,22 @@ def test_the_python_api_gives_the_verdict_the_pipeline_stores(kafka, engine, rea
     assert [(s.start, s.end) for s in verdict.segments] == [(s["start"], s["end"]) for s in stored["segments"]]
     with pytest.raises(InputError, match="text 1: text contains a lone surrogate"):
         detector.score(["fine", "lone \ud800"])
+
+
+def test_a_long_text_is_judged_by_its_window_and_does_not_make_a_short_one_late(kafka, engine, real_detector):
+    from veritext import Detector
+
+    paragraphs = read_texts("en/xsum.jsonl", "human", 40)
+    long_text = "\n\n".join(paragraphs * (99_000 // len("\n\n".join(paragraphs)) + 1))[:99_000]
+    short_text = read_texts("en/squad.jsonl", "human", 1)[0]
+    with pipeline(kafka, engine, detector=real_detector) as p:
+        long_id = p.client.post("/v1/texts", json={"text": long_text}).json()["submission_id"]
+        answer = p.client.post("/v1/texts?wait=20", json={"text": short_text})
+        assert answer.status_code == 200, answer.text  # scored, not a 504 behind the long text
+        long_score = wait_until(lambda: p.client.get(f"/v1/texts/{long_id}").json()["scores"], timeout_s=60)[0]
+    assert 9_000 <= long_score["read_chars"] <= 10_000
+    assert long_score["segments"][-1]["end"] <= long_score["read_chars"]
+    assert answer.json()["scores"][0]["read_chars"] is None
+    [verdict] = Detector.load().score([long_text])
+    assert verdict.read_chars == long_score["read_chars"]
+    assert verdict.probability == pytest.approx(long_score["probability"], abs=1e-6)

@@ -9,9 +9,11 @@
 `Detector.load(spec)` takes the same `NAME` or `NAME@VERSION` as `veritext scorer --detector`, from the
 same registry, so a verdict here equals the score the pipeline stores for the same text: each text is
 cleaned by the same intake rule first (schemas/text.py; a text it rejects raises `InputError` naming
-the text), then scored in batches of `batch_size`.
+the text), then read as the scorer reads it (at most its first 10,000 characters, scorer/window.py; the
+verdict's `read_chars` says where a long text's reading stopped) and scored in batches of `batch_size`.
 """
 
+import dataclasses
 from collections.abc import Sequence
 
 from schemas.errors import InputError
@@ -20,6 +22,7 @@ from scorer.detectors import load_detector
 from scorer.detectors.base import Detector as DetectorModel
 from scorer.detectors.base import Verdict
 from scorer.settings import ScorerSettings
+from scorer.window import read_window
 
 __all__ = ["Detector", "Verdict"]
 
@@ -49,10 +52,15 @@ class Detector:
         cleaned = []
         for n, text in enumerate(texts):
             try:
-                cleaned.append(clean_text(text).text)
+                cleaned.append(read_window(clean_text(text).text))
             except TextRejected as exc:
                 raise InputError(f"text {n}: {exc}") from None
         verdicts: list[Verdict] = []
         for start in range(0, len(cleaned), self._batch_size):
-            verdicts += self._model.score(cleaned[start : start + self._batch_size])
+            windows = cleaned[start : start + self._batch_size]
+            scored = self._model.score([window.text for window in windows])
+            verdicts += [
+                dataclasses.replace(verdict, read_chars=window.read_chars)
+                for verdict, window in zip(scored, windows, strict=True)
+            ]
         return verdicts

@@ -30,7 +30,8 @@ class Verdict:
     lang: str | None = None  # the language the detector found ("en", "ru", "other")
     too_short: bool = False  # too few tokens to judge; the probability is the prior
     confidence: Confidence | None = None  # how sure the label is, for detectors that say
-    segments: tuple[Segment, ...] = ()  # per-sentence scores covering the text, for detectors that give them
+    segments: tuple[Segment, ...] = ()  # per-sentence scores covering the text read, for detectors that give them
+    read_chars: int | None = None  # where the reading of a long text stopped (scorer/window.py); None: read whole
 
 
 class Detector(Protocol):
