@@ -26,6 +26,9 @@ class GatewaySettings(BaseSettings):
     # Backpressure: past these the gateway answers 503 with Retry-After instead of queueing without end.
     max_in_flight: int = Field(default=256, ge=1, description="submissions in progress at once (per process)")
     max_sync_waits: int = Field(default=64, ge=1, description="requests waiting for their score at once")
+    max_sync_waits_per_key: int = Field(
+        default=16, ge=1, description="of them, requests of one API key (with API keys on)"
+    )
     max_backlog: int = Field(default=10_000, ge=0, description="texts the scorers may be behind; 0: no bound")
     producer_queue: int = Field(default=10_000, ge=1, description="events awaiting the broker in the gateway")
     retry_after_s: int = Field(default=5, ge=1, description="what a 503 tells the client to wait")

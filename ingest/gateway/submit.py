@@ -4,12 +4,14 @@ Shared by `/v1` and the legacy routes.
 
 Backpressure lives here too. A submission is refused (`ServiceUnavailable`: a 503 with `Retry-After`, app.py) while
 the scorers' backlog is past `max_backlog` (ingest/backlog.py), when `max_sync_waits` requests already
-wait for their score, and when the broker does not take the event (the producer's local queue is bounded
+wait for their score or, with API keys on, `max_sync_waits_per_key` of one key do (so one key cannot
+take every wait), and when the broker does not take the event (the producer's local queue is bounded
 by `producer_queue`); nothing is written then, so a retry is always safe."""
 
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +50,7 @@ class Submitter:
     recorder: SubmissionRecorder | None = None  # set when the broker is volatile
     backlog: BacklogMonitor | None = None
     waiting: int = field(default=0, init=False)  # requests waiting for their score now
+    waiting_by_key: Counter[str | None] = field(default_factory=Counter, init=False)  # of them, by tenant
 
     def refuse_when_behind(self) -> None:
         """Raise the 503 when the scorers are further behind than `max_backlog`."""
@@ -79,11 +82,8 @@ class Submitter:
                 f"text has {len(text)} characters; the maximum is {self.settings.max_text_chars}",
             )
         self.refuse_when_behind()
-        if wait_s > 0 and self.waiting >= self.settings.max_sync_waits:
-            raise ServiceUnavailable(
-                f"{self.waiting} requests already wait for their score (the limit); try again later, "
-                "or submit without waiting and poll the text's href"
-            )
+        if wait_s > 0:
+            self._refuse_past_the_wait_caps(tenant)
         event = SubmissionEvent(
             submission_id=submission_id or uuid.uuid4(),
             text=text,
@@ -96,6 +96,7 @@ class Submitter:
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         self.waiting += scored is not None
+        self.waiting_by_key[tenant] += scored is not None
         try:
             await write_submission(self.producer, self.topics.submissions, event, self.recorder)
             self.metrics.submissions.labels(source).inc()
@@ -121,8 +122,21 @@ class Submitter:
             )
             raise ServiceUnavailable(f"the event log did not accept the text: {exc}") from exc
         finally:
-            self.waiting -= scored is not None
-            self.waiter.forget(event.submission_id)
+            if scored is not None:
+                self.waiting -= 1
+                self.waiting_by_key[tenant] -= 1
+                self.waiting_by_key += Counter()  # drops the keys nobody waits for
+                self.waiter.forget(event.submission_id, scored)
+
+    def _refuse_past_the_wait_caps(self, tenant: str | None) -> None:
+        later = "try again later, or submit without waiting and poll the text's href"
+        if self.waiting >= self.settings.max_sync_waits:
+            raise ServiceUnavailable(f"{self.waiting} requests already wait for their score (the limit); {later}")
+        if tenant is not None and self.waiting_by_key[tenant] >= self.settings.max_sync_waits_per_key:
+            raise ServiceUnavailable(
+                f"{self.waiting_by_key[tenant]} requests of this key already wait for their score "
+                f"(the limit per key); {later}"
+            )
 
     async def submit_and_wait(
         self, text: str, *, source: Source, tenant: str | None = None, normalised: Sequence[str] = ()

@@ -1,8 +1,9 @@
 """Score waiter: lets a request wait for the score of the text it just submitted.
 
 A follower (stream/follower.py) reads [scores] from its end in a background thread; the waiter resolves
-the asyncio future registered for that submission id. A request registers before it produces, so it
-cannot miss its score. Scores produced by a replay are not answers to requests and are passed over.
+every asyncio future registered for that submission id (two requests may wait for one submission: an
+idempotent retry beside the request it retries). A request registers before it produces, so it cannot
+miss its score. Scores produced by a replay are not answers to requests and are passed over.
 Listeners (`listen`: the web page's recent list) get every live score as it comes, on a bounded queue
 that drops when it is full.
 """
@@ -23,7 +24,7 @@ __all__ = ["ScoreWaiter"]
 class ScoreWaiter:
     def __init__(self, kafka: KafkaSettings) -> None:
         self._follower = TopicFollower(kafka, [kafka.topics.scores], "gateway-waiter", _live_score)
-        self._futures: dict[UUID, asyncio.Future[ScoreEvent]] = {}
+        self._futures: dict[UUID, list[asyncio.Future[ScoreEvent]]] = {}
         self._listeners: set[asyncio.Queue[ScoreEvent]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -34,11 +35,16 @@ class ScoreWaiter:
     def expect(self, submission_id: UUID) -> asyncio.Future[ScoreEvent]:
         assert self._loop is not None, "start() first"
         future = self._loop.create_future()
-        self._futures[submission_id] = future
+        self._futures.setdefault(submission_id, []).append(future)
         return future
 
-    def forget(self, submission_id: UUID) -> None:
-        self._futures.pop(submission_id, None)
+    def forget(self, submission_id: UUID, future: asyncio.Future[ScoreEvent]) -> None:
+        """`future` no longer waits (answered, or its request gave up)."""
+        futures = self._futures.get(submission_id, [])
+        if future in futures:
+            futures.remove(future)
+        if not futures:
+            self._futures.pop(submission_id, None)
 
     def listen(self) -> asyncio.Queue[ScoreEvent]:
         """A queue of every live score from now on; `unlisten` it when done."""
@@ -50,9 +56,9 @@ class ScoreWaiter:
         self._listeners.discard(queue)
 
     def _resolve(self, event: ScoreEvent) -> None:
-        future = self._futures.pop(event.submission_id, None)
-        if future is not None and not future.done():
-            future.set_result(event)
+        for future in self._futures.pop(event.submission_id, []):
+            if not future.done():
+                future.set_result(event)
         for queue in self._listeners:
             if not queue.full():  # a listener that does not keep up misses scores, nobody waits for it
                 queue.put_nowait(event)

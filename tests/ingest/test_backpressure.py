@@ -4,12 +4,15 @@ synchronous one gets 503 while an asynchronous one is still accepted, past the b
 progress any submission gets a 503 at once, bodies past their limit get 413
 before they are parsed, and the gateway stays ready while only the database is down."""
 
+import functools
 import threading
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from ingest.gateway import GatewaySettings, create_app
+from schemas.errors import ServiceUnavailable
 from store.batches import SqlBatchStore
 from store.db import make_engine
 from store.queries import SqlSubmissionStore
@@ -111,3 +114,23 @@ def test_ready_without_the_database_unless_submissions_are_recorded_there(kafka)
         assert answer.status_code == expected, answer.text
         assert answer.json()["checks"]["broker"] == "ok" and answer.json()["checks"]["database"] == "unreachable"
         assert "127.0.0.1" not in answer.text and "postgres" not in answer.text  # no host, no user
+
+
+def test_one_key_cannot_take_every_wait(kafka, engine):
+    """Past its share of the wait cap, a key's synchronous submits get 503; another key still waits."""
+    gateway = GatewaySettings(max_sync_waits=4, max_sync_waits_per_key=2, sync_timeout_s=30)
+    with pipeline(kafka, engine, detector=None, gateway=gateway) as p:  # no scorer: every wait runs its course
+        submitter, portal = p.client.app.state.submitter, p.client.portal
+
+        def waiting(text: str, tenant: str):
+            return functools.partial(submitter.submit, text, source="http", tenant=tenant, wait_s=5)
+
+        busy = [portal.start_task_soon(waiting(f"busy {i}", "busy")) for i in range(2)]
+        wait_until(lambda: submitter.waiting == 2, what="two requests of one key waiting")
+        with pytest.raises(ServiceUnavailable, match="of this key already wait"):
+            portal.call(waiting("a third of the busy key", "busy"))
+        quiet = portal.start_task_soon(waiting("another key", "quiet"))
+        wait_until(lambda: submitter.waiting == 3, what="another key's request waiting")
+        for future in [*busy, quiet]:
+            assert future.result(30)[1] is None  # waited its time out, nothing refused
+        assert submitter.waiting == 0 and not submitter.waiting_by_key

@@ -1,6 +1,8 @@
 """`Idempotency-Key` on `POST /v1/texts` and `POST /v1/batches`: a retried request gets the same
 submission (or batch), never a second one. Real broker and PostgreSQL; the model is the test double."""
 
+import threading
+
 from tests.doubles import FixedScoreDetector
 from tests.helpers import wait_until
 from tests.pipeline import count_rows, pipeline, status_of
@@ -78,3 +80,22 @@ def test_one_key_raced_with_two_texts_gives_one_submission_and_a_422(kafka, engi
         stored = set(session.scalars(select(Submission.id)))
     accepted = [a.json()["submission_id"] for a in answers if a.status_code == 202]
     assert len(stored) == pairs and {str(i) for i in stored} == set(accepted)
+
+
+def test_two_requests_waiting_on_one_key_both_get_the_score(kafka, engine):
+    """A retry sent while the first request still waits: both wait for the one submission, both answered."""
+    headers = {"Idempotency-Key": "impatient-client"}
+    answers: list = []
+    with pipeline(kafka, engine, detector=FixedScoreDetector(delay_s=2.0)) as p:
+
+        def post() -> None:
+            answers.append(p.client.post("/v1/texts?wait=20", json={"text": "Waited for twice."}, headers=headers))
+
+        waiting = [threading.Thread(target=post) for _ in range(2)]
+        for thread in waiting:
+            thread.start()
+        for thread in waiting:
+            thread.join(30)
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert answers[0].json()["submission_id"] == answers[1].json()["submission_id"]
+    assert answers[0].json()["scores"] == answers[1].json()["scores"] != []
