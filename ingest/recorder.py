@@ -5,7 +5,10 @@ ingest` and the RabbitMQ bridge) records each submission in the PostgreSQL log b
 time the broker (re)starts, so a power cut loses nothing that was acknowledged.
 
 The recorder is a protocol the composition root fills (ingest does not import the sink); it raises
-`ServiceUnavailable` when the database does not answer, and the intake answers 503 then.
+`ServiceUnavailable` when the database does not answer, and the intake answers 503 then. When the database
+took the submission and the broker did not, `write_submission` raises `RecordedNotQueued`: the text is
+durable and will be scored (`veritext up` re-enqueues what the log holds unscored, veritext/requeue.py),
+and the gateway's 503 gives its id so the client does not send it a second time.
 `write_submission` is the one way the asynchronous intakes (the gateway's routes, the bridge) write a
 submission; `veritext ingest` records a chunk at a time instead (ingest/bulk/run.py).
 """
@@ -14,7 +17,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
-from schemas.errors import DeliveryError, ServiceUnavailable
+from schemas.errors import DeliveryError, RecordedNotQueued, ServiceUnavailable
 from schemas.events import SubmissionEvent
 from stream.producer import AsyncEventProducer
 
@@ -34,6 +37,11 @@ async def write_submission(
 ) -> None:
     """Returns once `event` is durable: recorded first when `recorder` is set, then in the topic (its
     timestamp the submission's own). Raises one of `WRITE_ERRORS` otherwise."""
-    if recorder is not None:
-        await asyncio.to_thread(recorder.record, [event])
-    await producer.send(topic, str(event.submission_id), event, timestamp=event.submitted_at)
+    if recorder is None:
+        await producer.send(topic, str(event.submission_id), event, timestamp=event.submitted_at)
+        return
+    await asyncio.to_thread(recorder.record, [event])
+    try:
+        await producer.send(topic, str(event.submission_id), event, timestamp=event.submitted_at)
+    except (DeliveryError, ServiceUnavailable, TimeoutError) as exc:
+        raise RecordedNotQueued(event.submission_id, exc) from exc

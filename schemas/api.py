@@ -46,6 +46,10 @@ class ErrorBody(BaseModel):
     """Every error answer: the reason (a sentence), or for a malformed body each problem found in it."""
 
     detail: str | list[dict[str, Any]]
+    submission_id: UUID | None = Field(
+        default=None, description="on a 503 only: the text was recorded all the same and will be scored"
+    )
+    href: str | None = Field(default=None, description="with `submission_id`: where to poll it")
 
 
 class _TextBody(BaseModel):

@@ -3,6 +3,7 @@
     VeritextError
      ├── ConfigError          a setting is missing or wrong (fix the environment)
      ├── ServiceUnavailable   Kafka, PostgreSQL or RabbitMQ cannot be reached
+     │    └── RecordedNotQueued  a submission is in the log database, the broker did not take its event
      ├── SchemaBehindError    the database schema is older than the code (run the migrations)
      ├── DeliveryError        the broker refused or timed out a write
      ├── DetectorError        a detector could not load or score
@@ -16,6 +17,7 @@ __all__ = [
     "DeliveryError",
     "DetectorError",
     "InputError",
+    "RecordedNotQueued",
     "SchemaBehindError",
     "ServiceUnavailable",
     "VeritextError",
@@ -32,6 +34,17 @@ class ConfigError(VeritextError):
 
 class ServiceUnavailable(VeritextError):
     """A service veritext needs (broker, database, RabbitMQ) did not answer."""
+
+
+class RecordedNotQueued(ServiceUnavailable):
+    """The submission was recorded in the log database but the broker did not take its event: it is not
+    lost (it is re-enqueued from the log), and a retry without its id would make a second one."""
+
+    def __init__(self, submission_id: object, reason: object) -> None:
+        super().__init__(
+            f"the text was recorded as submission {submission_id}; the event log did not take it: {reason}"
+        )
+        self.submission_id = submission_id
 
 
 class SchemaBehindError(VeritextError):

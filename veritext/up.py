@@ -16,9 +16,10 @@ addresses in the data directory for every other command on the machine (veritext
 The embedded broker keeps its topics in memory, so `up` marks it volatile for the children
 (`VERITEXT_KAFKA_VOLATILE`): every intake records a submission in PostgreSQL before acknowledging it
 (ingest/recorder.py), and each time the broker starts, after a power cut as after a clean stop, `up`
-re-enqueues whatever the log holds unscored (veritext/requeue.py). An embedded broker or database that
-dies is started again (the broker on the same port, after which every component restarts: their
-clients hold state the new broker does not know).
+re-enqueues whatever the log holds unscored (veritext/requeue.py); every minute it also re-enqueues what
+was recorded but never reached the broker (a stall mid-submit), once nothing is left to read. An
+embedded broker or database that dies is started again (the broker on the same port, after which every
+component restarts: their clients hold state the new broker does not know).
 
 The scorer runs `scorer_niceness` steps below the other components' CPU priority: on one machine the
 model would otherwise take the cores the gateway needs to answer submissions promptly, while at a
@@ -43,6 +44,7 @@ from ingest.gateway.settings import GatewaySettings
 from schemas.errors import ServiceUnavailable
 from schemas.secrets import plain, safe_url
 from scorer.settings import ScorerSettings
+from sink.settings import SinkSettings
 from store.db import migrate
 from store.settings import DatabaseSettings
 from stream.admin import ensure_topics
@@ -51,7 +53,7 @@ from stream.metrics import new_registry, serving_metrics
 from stream.settings import KafkaSettings
 from veritext.addresses import forget_addresses, write_addresses
 from veritext.embedded_postgres import EmbeddedPostgres
-from veritext.requeue import requeue_unscored
+from veritext.requeue import STRAGGLER_CHECK_S, requeue_stragglers, requeue_unscored
 from veritext.settings import UpSettings
 from veritext.supervisor import Supervisor
 
@@ -143,7 +145,11 @@ def run_up(settings: UpSettings, console: Console) -> int:
         scorer_health = f"http://127.0.0.1:{env['VERITEXT_SCORER_METRICS_PORT']}/healthz"
         scorer_ready = env["VERITEXT_SCORER_METRICS_PORT"] == "0"
         loading_since = time.monotonic()
+        stragglers_checked = time.monotonic()
         while not stop.wait(0.5):
+            if kafka.volatile and time.monotonic() - stragglers_checked > STRAGGLER_CHECK_S:
+                requeue_stragglers(kafka, database_url, ScorerSettings().group_id, SinkSettings().group_id)
+                stragglers_checked = time.monotonic()
             if not scorer_ready and _answers(scorer_health):
                 scorer_ready = True
                 console.print(f"[green]scorer ready[/] (the model loaded in {time.monotonic() - loading_since:.0f} s)")

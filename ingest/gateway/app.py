@@ -31,7 +31,7 @@ from ingest.gateway.ui import pages as ui
 from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import SubmissionRecorder
-from schemas.errors import InputError, ServiceUnavailable
+from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
 
@@ -124,10 +124,18 @@ def create_app(
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(_: Request, exc: ServiceUnavailable) -> Response:
-        """Every 503: overloaded, or the broker or the database did not answer; the client retries."""
+        """Every 503: overloaded, or the broker or the database did not answer; the client retries. When the
+        text was recorded all the same, the answer names its submission: poll it, do not send it again."""
         log.warning("answered 503: %s", exc)
+        body: dict[str, str] = {"detail": str(exc)}
+        if isinstance(exc, RecordedNotQueued):
+            body["detail"] += (
+                "; it will be scored once the event log answers: poll its href instead of sending it again "
+                "(a retry with the same Idempotency-Key is the same submission)"
+            )
+            body |= {"submission_id": str(exc.submission_id), "href": f"/v1/texts/{exc.submission_id}"}
         return JSONResponse(
-            {"detail": str(exc)},
+            body,
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(settings.retry_after_s)},
         )

@@ -29,6 +29,7 @@ from ingest.gateway.ratelimit import RateLimited
 from ingest.gateway.settings import GatewaySettings
 from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
+from schemas.errors import RecordedNotQueued
 from schemas.events import SubmissionEvent
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
@@ -169,6 +170,8 @@ class BatchIntake:
     async def _send(self, line: int, event: SubmissionEvent) -> tuple[int, str | None]:
         try:
             await write_submission(self.producer, self.topics.submissions, event, self.recorder)
+        except RecordedNotQueued as exc:  # durable in the log, re-enqueued from there: accepted
+            log.warning("batch line %d: %s", line, exc)
         except WRITE_ERRORS as exc:
             return line, f"the event log did not accept it: {exc or 'timed out'}"
         return line, None

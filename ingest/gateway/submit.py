@@ -6,7 +6,9 @@ Backpressure lives here too. A submission is refused (`ServiceUnavailable`: a 50
 the scorers' backlog is past `max_backlog` (ingest/backlog.py), when `max_sync_waits` requests already
 wait for their score or, with API keys on, `max_sync_waits_per_key` of one key do (so one key cannot
 take every wait), and when the broker does not take the event (the producer's local queue is bounded
-by `producer_queue`); nothing is written then, so a retry is always safe."""
+by `producer_queue`); nothing is written then, so a retry is safe. One 503 is different: the log database
+recorded the text and the broker did not take it (`RecordedNotQueued`, a volatile broker only); the text
+will be scored, and the 503 names its submission so the client polls it instead of sending it again."""
 
 import asyncio
 import logging
@@ -22,7 +24,7 @@ from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
-from schemas.errors import ServiceUnavailable
+from schemas.errors import RecordedNotQueued, ServiceUnavailable
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
@@ -120,6 +122,8 @@ class Submitter:
                 exc,
                 extra={"submission_id": str(event.submission_id)},
             )
+            if isinstance(exc, RecordedNotQueued):
+                raise
             raise ServiceUnavailable(f"the event log did not accept the text: {exc}") from exc
         finally:
             if scored is not None:
