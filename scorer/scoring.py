@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from schemas.events import ScoreEvent, SubmissionEvent, content_hash
@@ -44,7 +45,7 @@ class Job:
     where: str
     payload: bytes
 
-    @property
+    @cached_property
     def window(self) -> Window:
         """What the detector reads of the text (window.py)."""
         return read_window(self.event.text)

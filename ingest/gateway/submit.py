@@ -129,7 +129,8 @@ class Submitter:
             if scored is not None:
                 self.waiting -= 1
                 self.waiting_by_key[tenant] -= 1
-                self.waiting_by_key += Counter()  # drops the keys nobody waits for
+                if not self.waiting_by_key[tenant]:
+                    del self.waiting_by_key[tenant]
                 self.waiter.forget(event.submission_id, scored)
 
     def _refuse_past_the_wait_caps(self, tenant: str | None) -> None:
