@@ -9,12 +9,14 @@ serves them on.
   their output is durable, so the lag counts records not yet durably handled. A follower that
   never commits (the bridge's, reading outcomes from the end) is measured from the last record it
   read instead.
-- A worker's endpoint answers `/metrics` and `/healthz` (the process answers; a worker whose loop
-  fails exits, so an answering process is a live one).
+- A worker's endpoint answers `/metrics` and `/healthz` (the process answers, with its pid, so that
+  `veritext up` knows its own child from whatever else holds the port; a worker whose loop fails
+  exits, so an answering process is a live one).
 """
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -145,7 +147,7 @@ def _app(registry: CollectorRegistry) -> Any:
             return metrics(environ, start_response)
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "application/json")])
-            return [b'{"status":"ok"}']
+            return [json.dumps({"status": "ok", "pid": os.getpid()}).encode()]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found: this endpoint serves /metrics and /healthz\n"]
 

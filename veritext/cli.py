@@ -19,7 +19,7 @@ from veritext.options import parse_time
 __all__ = ["app", "main"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="AI-text detection on an event log.")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages: one line each, never cut to 80 columns
 out = Console()
 log = logging.getLogger("veritext")
 

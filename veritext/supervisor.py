@@ -101,6 +101,11 @@ class Supervisor:
             elif now >= child.restart_at:
                 self._restart(child)
 
+    def pid_of(self, name: str) -> int | None:
+        """The pid of the child `name` while it runs."""
+        process = self._children[name].process
+        return process.pid if process is not None else None
+
     def restart_all(self, reason: str) -> None:
         """Stop every child and start it again at once (e.g. the broker they talk to restarted)."""
         log.warning("restarting every component: %s", reason)

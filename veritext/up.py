@@ -6,12 +6,13 @@ name external ones; applies the migrations; creates the topics; then runs the ga
 scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set) as child
 processes under the supervisor (veritext/supervisor.py): a child that exits is started again with
 backoff, and `veritext status` shows the restarts. SIGINT/SIGTERM stop the children, then the
-embedded services, in reverse order. The scorer, the sink and the bridge serve their metrics on fixed
-local ports unless the environment sets them; `up` serves its own (the components' restarts) on
-`VERITEXT_UP_METRICS_PORT`. Each detector named in `VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of
+embedded services, in reverse order. The gateway, the scorer, the sink and the bridge (and `up` itself,
+for the components' restarts) serve on default local ports, replaced by free ones where another
+program holds them (veritext/ports.py); one `up` runs per data directory.
+Each detector named in `VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of
 its own (its own consumer group, no metrics port), which scores the submissions that ask for it.
-`up` says when the scorer is ready (its /healthz answers once the model is loaded), and leaves its
-addresses in the data directory for every other command on the machine (veritext/addresses.py).
+`up` says when the scorer is ready (its /healthz answers with the scorer's pid once the model is loaded),
+and leaves its addresses in the data directory for every other command on the machine (veritext/addresses.py).
 
 The embedded broker keeps its topics in memory, so `up` marks it volatile for the children
 (`VERITEXT_KAFKA_VOLATILE`): every intake records a submission in PostgreSQL before acknowledging it
@@ -51,8 +52,9 @@ from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.metrics import new_registry, serving_metrics
 from stream.settings import KafkaSettings
-from veritext.addresses import forget_addresses, write_addresses
+from veritext.addresses import claim_data_dir, forget_addresses, write_addresses
 from veritext.embedded_postgres import EmbeddedPostgres
+from veritext.ports import choose_port
 from veritext.requeue import STRAGGLER_CHECK_S, requeue_stragglers, requeue_unscored
 from veritext.settings import UpSettings
 from veritext.supervisor import Supervisor
@@ -62,11 +64,7 @@ __all__ = ["run_up"]
 log = logging.getLogger(__name__)
 
 COMPONENTS = ("sink", "scorer", "gateway")
-METRICS_PORTS = {
-    "VERITEXT_SCORER_METRICS_PORT": "9101",
-    "VERITEXT_SINK_METRICS_PORT": "9102",
-    "VERITEXT_RABBITMQ_METRICS_PORT": "9103",
-}
+METRICS_PORTS = {"scorer": 9101, "sink": 9102, "bridge": 9103}  # the components' own default is none
 
 
 def run_up(settings: UpSettings, console: Console) -> int:
@@ -76,10 +74,36 @@ def run_up(settings: UpSettings, console: Console) -> int:
         signal.signal(sig, lambda *_: stop.set())
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir_lock = claim_data_dir(data_dir, settings.addresses_path)
     database, kafka, gateway, bridge = DatabaseSettings(), KafkaSettings(), GatewaySettings(), BridgeSettings()
+    scorer, sink = ScorerSettings(), SinkSettings()
     components = (*COMPONENTS, "bridge") if bridge.url else COMPONENTS
+    gateway_port = choose_port(
+        gateway.host, gateway.port, "VERITEXT_GATEWAY_PORT", chosen="port" in gateway.model_fields_set
+    )
+    metrics_ports = {
+        name: choose_port(
+            component.metrics_host,
+            component.metrics_port if "metrics_port" in component.model_fields_set else METRICS_PORTS[name],
+            variable,
+            chosen="metrics_port" in component.model_fields_set,
+        )
+        for name, component, variable in (
+            ("scorer", scorer, "VERITEXT_SCORER_METRICS_PORT"),
+            ("sink", sink, "VERITEXT_SINK_METRICS_PORT"),
+            ("bridge", bridge, "VERITEXT_RABBITMQ_METRICS_PORT"),
+        )
+        if name in components
+    }
+    up_metrics_port = choose_port(
+        "127.0.0.1",
+        settings.up_metrics_port,
+        "VERITEXT_UP_METRICS_PORT",
+        chosen="up_metrics_port" in settings.model_fields_set,
+    )
 
     with ExitStack() as services:
+        services.callback(data_dir_lock.release)
         postgres = broker = None
         if "url" in database.model_fields_set:
             database_url = plain(database.url)
@@ -99,33 +123,37 @@ def run_up(settings: UpSettings, console: Console) -> int:
         requeued = requeue_unscored(kafka, database_url) if kafka.volatile else 0
 
         env = {
-            **METRICS_PORTS,
             **os.environ,
             "VERITEXT_DATABASE_URL": database_url,
             "VERITEXT_KAFKA_BOOTSTRAP": bootstrap,
             "VERITEXT_KAFKA_VOLATILE": str(kafka.volatile).lower(),
+            "VERITEXT_GATEWAY_PORT": str(gateway_port),
+            "VERITEXT_SCORER_METRICS_PORT": str(metrics_ports["scorer"]),
+            "VERITEXT_SINK_METRICS_PORT": str(metrics_ports["sink"]),
+            "VERITEXT_RABBITMQ_METRICS_PORT": str(metrics_ports.get("bridge", 0)),
         }
         commands = {name: ([sys.executable, "-m", "veritext", name], env) for name in components}
-        for spec in ScorerSettings().detectors[1:]:  # one more scorer per extra detector, in its own group
+        for spec in scorer.detectors[1:]:  # one more scorer per extra detector, in its own group
             group = "veritext-scorer-" + re.sub(r"[^A-Za-z0-9._-]", "-", spec)
             extra_env = {**env, "VERITEXT_SCORER_GROUP_ID": group, "VERITEXT_SCORER_METRICS_PORT": "0"}
             command = [sys.executable, "-m", "veritext", "scorer", "--detector", spec, "--only-named"]
             commands[f"scorer {spec}"] = (command, extra_env)
         registry = new_registry()
         metrics_port = services.enter_context(
-            serving_metrics(registry, "127.0.0.1", settings.up_metrics_port, "VERITEXT_UP_METRICS_PORT")
+            serving_metrics(registry, "127.0.0.1", up_metrics_port, "VERITEXT_UP_METRICS_PORT")
         )
         supervisor = Supervisor(registry, settings.state_path)
         services.callback(supervisor.stop_all)
         for name, (command, child_env) in commands.items():
             supervisor.add(name, command, child_env, settings.scorer_niceness if name.startswith("scorer") else 0)
+        gateway_url = f"http://{gateway.host}:{gateway_port}"
         bridge_line = f"  bridge    queue {bridge.queue} at {safe_url(bridge.url)}\n" if bridge.url else ""
-        bridge_metrics = f", bridge :{env['VERITEXT_RABBITMQ_METRICS_PORT']}" if bridge.url else ""
+        bridge_metrics = f", bridge :{metrics_ports['bridge']}" if bridge.url else ""
         up_metrics = f", up :{metrics_port}" if metrics_port else ""
         console.print(
             f"[bold green]veritext is up[/]\n"
-            f"  gateway   http://{gateway.host}:{gateway.port}  (docs at /docs, metrics at /metrics)\n"
-            f"  metrics   scorer :{env['VERITEXT_SCORER_METRICS_PORT']}, sink :{env['VERITEXT_SINK_METRICS_PORT']}"
+            f"  gateway   {gateway_url}  (docs at /docs, metrics at /metrics)\n"
+            f"  metrics   scorer :{metrics_ports['scorer']}, sink :{metrics_ports['sink']}"
             f"{bridge_metrics}{up_metrics}  (`veritext status` sums it all up)\n"
             f"{bridge_line}"
             f"  kafka     {bootstrap}{'  (in memory: submissions go to the database first)' if broker else ''}\n"
@@ -139,18 +167,18 @@ def run_up(settings: UpSettings, console: Console) -> int:
             settings.addresses_path,
             kafka_bootstrap=bootstrap,
             database_url=database_url,
-            gateway_url=f"http://{gateway.host}:{gateway.port}",
+            gateway_url=gateway_url,
         )
         services.callback(forget_addresses, settings.addresses_path)
-        scorer_health = f"http://127.0.0.1:{env['VERITEXT_SCORER_METRICS_PORT']}/healthz"
-        scorer_ready = env["VERITEXT_SCORER_METRICS_PORT"] == "0"
+        scorer_health = f"http://{scorer.metrics_host}:{metrics_ports['scorer']}/healthz"
+        scorer_ready = metrics_ports["scorer"] == 0
         loading_since = time.monotonic()
         stragglers_checked = time.monotonic()
         while not stop.wait(0.5):
             if kafka.volatile and time.monotonic() - stragglers_checked > STRAGGLER_CHECK_S:
-                requeue_stragglers(kafka, database_url, ScorerSettings().group_id, SinkSettings().group_id)
+                requeue_stragglers(kafka, database_url, scorer.group_id, sink.group_id)
                 stragglers_checked = time.monotonic()
-            if not scorer_ready and _answers(scorer_health):
+            if not scorer_ready and _answers(scorer_health, supervisor.pid_of("scorer")):
                 scorer_ready = True
                 console.print(f"[green]scorer ready[/] (the model loaded in {time.monotonic() - loading_since:.0f} s)")
             if postgres is not None and not postgres.alive():
@@ -164,10 +192,12 @@ def run_up(settings: UpSettings, console: Console) -> int:
     return 0
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, pid: int | None) -> bool:
+    """Whether the process `pid` answers `url`'s health check (not whatever else holds the port)."""
     try:
-        return httpx.get(url, timeout=0.3).status_code == 200
-    except httpx.HTTPError:
+        answer = httpx.get(url, timeout=0.3)
+        return answer.status_code == 200 and pid is not None and answer.json().get("pid") == pid
+    except (httpx.HTTPError, ValueError, AttributeError):
         return False
 
 

@@ -1,0 +1,35 @@
+"""The ports `veritext up` gives its gateway and metrics endpoints. A default that another program
+(often a second pipeline) already holds is replaced by a free port, and the banner and
+`up-addresses.json` say which; a port the operator chose (its variable is set) is kept, and a taken
+one is refused with the variable to change, since something else may be configured to reach it there.
+
+A port is free when it can be bound now; the child binds it a moment later, so a program that takes it
+in between makes that child fail and restart, which the supervisor reports."""
+
+import socket
+
+from schemas.errors import ConfigError
+
+__all__ = ["choose_port", "port_is_free"]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_port(host: str, port: int, variable: str, *, chosen: bool) -> int:
+    """The port to serve on: `port` when it is free; when it is taken, refused if the operator `chosen`
+    it (through `variable`), else a free port the system picks. 0 (serve nothing) is kept as it is."""
+    if port == 0 or port_is_free(host, port):
+        return port
+    if chosen:
+        raise ConfigError(f"{host}:{port} is taken by another program; change {variable} or stop that program")
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
