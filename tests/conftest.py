@@ -6,7 +6,7 @@
 - Each test gets its own topic prefix and consumer groups.
 
 A service that cannot be reached skips its tests with a message, except under CI=true, where
-it fails them.
+it fails them (tests/helpers.py `unavailable`; the labelled data too: `labelled_data`).
 """
 
 import os
@@ -22,16 +22,9 @@ from store.settings import sqlalchemy_url
 from stream.admin import broker_reachable, ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.settings import KafkaSettings
+from tests.helpers import unavailable
 
 _DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def unavailable(what: str) -> None:
-    """Skip (or, under CI, fail) a test whose service is missing."""
-    message = f"{what} is not available"
-    if os.environ.get("CI", "").lower() in ("true", "1"):
-        pytest.fail(f"{message} (CI=true: a missing service fails the run)", pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

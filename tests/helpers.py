@@ -1,6 +1,7 @@
 """Helpers for tests: bounded waits instead of sleeps, workers in threads, data from shared/."""
 
 import json
+import os
 import re
 import threading
 import time
@@ -9,13 +10,34 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["LEGACY_RESULT", "SHARED_DATA", "read_texts", "running", "wait_until"]
+import pytest
+
+from lab.settings import LabSettings
+
+__all__ = ["LEGACY_RESULT", "labelled_data", "read_texts", "running", "unavailable", "wait_until"]
 
 # The original `/predict` result string, with the probability to three decimals.
 LEGACY_RESULT = re.compile(
     r"^Processed text: (?P<text>.*), \*\*probability generated text = (?P<p>[01]\.\d{3})\*\*$", re.S
 )
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def unavailable(what: str) -> None:
+    """Skip (or, under CI, fail) a test whose service or data is missing."""
+    message = f"{what} is not available"
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"{message} (CI=true: a missing service fails the run)", pytrace=False)
+    pytest.skip(message)
+
+
+def labelled_data() -> Path:
+    """The labelled texts (VERITEXT_LABELLED_DATA, default ../shared/data beside the repository); a
+    test that needs them is skipped without them, and fails under CI."""
+    found = ROOT / LabSettings().labelled_data  # an absolute setting stays as it is
+    if not (found / "en").is_dir():
+        unavailable(f"the labelled data at {found} (set VERITEXT_LABELLED_DATA to the folder that holds en/ and ru/)")
+    return found
 
 
 def wait_until(predicate: Callable[[], Any], timeout_s: float = 30.0, interval_s: float = 0.1, what: str = "") -> Any:
@@ -59,9 +81,9 @@ def running(worker: _Worker) -> Iterator[_Worker]:
 
 
 def read_texts(relative: str, label: str, n: int, min_chars: int = 200) -> list[str]:
-    """The first `n` texts with `label` from a file under shared/data."""
+    """The first `n` texts with `label` from a file of the labelled data."""
     texts = []
-    with open(SHARED_DATA / relative, encoding="utf-8") as f:
+    with open(labelled_data() / relative, encoding="utf-8") as f:
         for line in f:
             record = json.loads(line)
             if record["label"] == label and len(record["text"]) >= min_chars:

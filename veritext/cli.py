@@ -250,7 +250,6 @@ def batches(
     _run(show)
 
 
-_SHARED_DATA = Path("../shared/data")
 _STATS_CACHE = Path("~/.cache/veritext/stats")
 _MEASURES = Path("~/.cache/veritext/measures")
 
@@ -258,7 +257,7 @@ _MEASURES = Path("~/.cache/veritext/measures")
 @app.command("train-calibration")
 def train_calibration(
     data: Annotated[
-        list[Path] | None, typer.Argument(help="JSONL files or folders; default ../shared/data/en and ../ru")
+        list[Path] | None, typer.Argument(help="JSONL files or folders; default en/ and ru/ of VERITEXT_LABELLED_DATA")
     ] = None,
     output: Annotated[Path | None, typer.Option(help="the artifact; default: the committed one")] = None,
     train_per_cell: Annotated[
@@ -271,6 +270,7 @@ def train_calibration(
     """Fit the likelihood detector's calibration on the training split and write the versioned artifact."""
 
     def fit() -> None:
+        from lab.settings import LabSettings
         from lab.train import train_calibration as train
         from scorer.detectors.registry import PACKAGED_CALIBRATION
         from scorer.settings import ScorerSettings
@@ -280,7 +280,7 @@ def train_calibration(
             raise InputError("name the artifact with --output when the model is not the packaged one")
         target = output or PACKAGED_CALIBRATION
         calibration = train(
-            data or [_SHARED_DATA / "en", _SHARED_DATA / "ru"],
+            data or [LabSettings().labelled_data / "en", LabSettings().labelled_data / "ru"],
             output=target,
             options=settings.detector_options(stats_cache=stats_cache.expanduser()),
             model_dir=settings.model_dir,
@@ -299,7 +299,9 @@ def train_calibration(
 
 @app.command("train-probe")
 def train_probe(
-    data: Annotated[list[Path] | None, typer.Argument(help="JSONL files or folders; default ../shared/data")] = None,
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="JSONL files or folders; default VERITEXT_LABELLED_DATA")
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="the artifact; default: the committed one")] = None,
     measures: Annotated[Path, typer.Option(help="where measured texts are kept")] = _MEASURES,
 ) -> None:
@@ -309,6 +311,7 @@ def train_probe(
         from lab.probe_fit import ProbeConfig
         from lab.probe_report import report_json, report_markdown
         from lab.probe_train import train_probe as train
+        from lab.settings import LabSettings
         from lab.tracking import log_run_to_mlflow
         from scorer.detectors.registry import PACKAGED_PROBE, report_path
         from scorer.settings import ScorerSettings
@@ -319,7 +322,7 @@ def train_probe(
         target = output or PACKAGED_PROBE
         try:
             model, report = train(
-                data or [_SHARED_DATA],
+                data or [LabSettings().labelled_data],
                 options=settings.detector_options(),
                 model_dir=settings.model_dir,
                 config=ProbeConfig(),

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from ingest.bridge import BridgeSettings
 from tests.bridge.helpers import declare_queue, delete
-from tests.conftest import unavailable
+from tests.helpers import unavailable
 
 _DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 

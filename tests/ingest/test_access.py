@@ -19,9 +19,8 @@ from stream.embedded_broker import free_port
 from stream.settings import KafkaSettings
 from tests.cli import veritext
 from tests.components import answers, component, component_env, pipeline_processes
-from tests.conftest import unavailable
 from tests.doubles import _probability
-from tests.helpers import wait_until
+from tests.helpers import unavailable, wait_until
 
 LIMITS_STORE = "redis://127.0.0.1:6379/15"
 

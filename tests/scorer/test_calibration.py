@@ -19,14 +19,13 @@ from scorer.detectors.features import FEATURE_NAMES
 from scorer.detectors.likelihood import likelihood_version
 from scorer.detectors.packaged import REFERENCE_NUMERICS
 from scorer.detectors.registry import PACKAGED_CALIBRATION
-from tests.helpers import SHARED_DATA
+from tests.helpers import labelled_data
 
 
 def _shared_records() -> list[LabelledText]:
     """The files the likelihood calibration was fitted on: the 2019-22 base-model data (not chat/)."""
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the labelled data are missing at {SHARED_DATA}")
-    return list(read_labelled([SHARED_DATA / "en", SHARED_DATA / "ru"]))
+    data = labelled_data()
+    return list(read_labelled([data / "en", data / "ru"]))
 
 
 def test_no_source_document_spans_two_splits() -> None:

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scorer.detectors.registry import DEFAULT_DETECTOR
-from tests.helpers import SHARED_DATA
+from tests.helpers import labelled_data
 from veritext.cli import app
 
 METRIC_KEYS = {"n", "auroc", "tpr_at_1fpr", "tpr_at_5fpr", "precision", "recall", "f1", "ece", "brier"}
@@ -16,7 +16,7 @@ METRIC_KEYS = {"n", "auroc", "tpr_at_1fpr", "tpr_at_5fpr", "precision", "recall"
 
 def _records(relative: str, label: str, n: int) -> list[dict]:
     records = []
-    with open(SHARED_DATA / relative, encoding="utf-8") as lines:
+    with open(labelled_data() / relative, encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
             if record["label"] == label:

@@ -17,7 +17,7 @@ from lab.probe_train import fit_probe
 from scorer.detectors.lm_statistics import N_STATS
 from scorer.detectors.probe_model import ProbeModel, design_row
 from scorer.detectors.registry import PACKAGED_PROBE, report_path
-from tests.helpers import SHARED_DATA
+from tests.helpers import labelled_data
 
 HIDDEN = 8
 CELLS = [  # (lang, domain, file, label, generator)
@@ -111,7 +111,7 @@ def test_fit_gives_a_consistent_artifact_and_report(tmp_path) -> None:
 def test_the_shipped_report_is_reproducible_from_the_committed_fold_definition() -> None:
     """The folds of the shipped report are those the committed definition gives on shared/data today."""
     report = json.loads(report_path(PACKAGED_PROBE).read_text(encoding="utf-8"))
-    corpus = measured_sample(load_corpus([SHARED_DATA]))
+    corpus = measured_sample(load_corpus([labelled_data()]))
     folds = {fold.name: fold for fold in held_out_folds(corpus)}
     assert set(report["held_out"]) <= set(folds)
     for name, metrics in report["held_out"].items():
@@ -124,7 +124,7 @@ def test_the_shipped_report_is_reproducible_from_the_committed_fold_definition()
 def test_the_shipped_report_recomputes_from_its_recorded_probabilities() -> None:
     report = json.loads(report_path(PACKAGED_PROBE).read_text(encoding="utf-8"))
     model = ProbeModel.load(PACKAGED_PROBE)
-    labels = {item.record.id: item for item in measured_sample(load_corpus([SHARED_DATA]))}
+    labels = {item.record.id: item for item in measured_sample(load_corpus([labelled_data()]))}
     rows = report["texts"]
     truth = [labels[row["id"]].machine for row in rows]
     probability = [row["probability"] for row in rows]

@@ -12,7 +12,7 @@ from lab.corpus import load_corpus, measured_sample
 from lab.dataset import LabelledText, split_of
 from scorer.detectors.probe import ProbeDetector
 from scorer.detectors.registry import PACKAGED_PROBE, report_path
-from tests.helpers import SHARED_DATA
+from tests.helpers import labelled_data
 from veritext.cli import app
 
 pytestmark = pytest.mark.model
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.model
 def _test_split(relative: str, label: str, n: int) -> list[str]:
     """The first `n` texts with `label` of the file's test split (never fitted on)."""
     texts = []
-    for line in (SHARED_DATA / relative).read_text(encoding="utf-8").splitlines():
+    for line in (labelled_data() / relative).read_text(encoding="utf-8").splitlines():
         record = LabelledText.model_validate(json.loads(line))
         if record.label == label and split_of(record) == "test" and len(record.text) > 400:
             texts.append(record.text)
@@ -92,7 +92,7 @@ def test_the_shipped_report_matches_a_fresh_eval_of_its_recorded_texts(real_dete
     report = json.loads(report_path(PACKAGED_PROBE).read_text(encoding="utf-8"))
     assert report["detector"] == f"probe@{real_detector.version}"
     recorded = {row["id"]: row["probability"] for row in report["texts"]}
-    corpus = [item for item in measured_sample(load_corpus([SHARED_DATA])) if item.record.id in recorded]
+    corpus = [item for item in measured_sample(load_corpus([labelled_data()])) if item.record.id in recorded]
     chosen = corpus[:: max(1, len(corpus) // 24)][:24]
     data = tmp_path / "recorded.jsonl"
     lines = [json.dumps({**item.record.model_dump(), "text": item.text}, ensure_ascii=False) for item in chosen]

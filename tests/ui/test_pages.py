@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.cli import veritext
 from tests.components import pipeline_processes
-from tests.conftest import unavailable
+from tests.helpers import unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TEXT = (
