@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 SubmissionStatus = Literal["queued", "scored", "failed"]
-BatchStatus = Literal["ingesting", "scoring", "scored"]
+BatchStatus = Literal["ingesting", "scoring", "scored", "empty"]
 
 
 class ErrorBody(BaseModel):
@@ -218,7 +218,10 @@ class BatchProgress(BaseModel):
 
     batch_id: UUID
     name: str = Field(description="the file it was read from, or `POST /v1/batches`")
-    status: BatchStatus = Field(description="ingesting (still writing), scoring, or scored (every text has a result)")
+    status: BatchStatus = Field(
+        description="ingesting (still writing), scoring, scored (every text has a result), or empty (finished "
+        "with nothing accepted: every line rejected or a duplicate)"
+    )
     submitted: int
     scored: int
     failed: int

@@ -4,7 +4,8 @@ Bulk ingest (file or HTTP) records each run here: opened, then how many of its e
 acknowledged, then finished. Progress joins that with the log the sink builds: a text of the
 batch is scored once any detector version scored it, failed when it has a dead letter and no
 score. A batch is `ingesting` until its run finished, then `scoring` until every text it
-submitted is scored or failed, then `scored`. A batch the ledger does not know (say, its events
+submitted is scored or failed, then `scored`; a run that finished with nothing accepted (say, no line
+had the text field) is `empty`, never `scored`. A batch the ledger does not know (say, its events
 were replayed into a fresh database) is measured on the submissions the log holds.
 """
 
@@ -74,6 +75,8 @@ class SqlBatchStore:
         submitted = batch.submitted if batch is not None else stored
         if batch is not None and batch.finished_at is None:
             status = "ingesting"
+        elif submitted == 0:
+            status = "empty"
         elif scored + failed >= submitted:
             status = "scored"
         else:

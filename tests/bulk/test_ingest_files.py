@@ -117,6 +117,16 @@ def test_a_clean_file_exits_0_and_dedupe_skips_what_the_log_has(kafka, database_
     assert again.returncode == 0, again.stderr
     latest = json.loads(veritext(kafka, database_url, "batches", "--json", "--limit", "1").stdout)
     assert (latest["submitted"], latest["duplicates"]) == (0, len(GOOD) + 1)
+    assert latest["status"] == "empty", "nothing to score is not 'scored'"
+
+
+def test_a_file_without_the_text_field_leaves_an_empty_batch_not_a_scored_one(kafka, database_url, tmp_path):
+    path = tmp_path / "bodies.jsonl"
+    path.write_text("".join(json.dumps({"body": t}) + "\n" for t in GOOD), encoding="utf-8")
+    done = veritext(kafka, database_url, "ingest", str(path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (batch,) = [json.loads(line) for line in veritext(kafka, database_url, "batches", "--json").stdout.splitlines()]
+    assert (batch["status"], batch["submitted"], batch["rejected"]) == ("empty", 0, len(GOOD))
 
 
 def test_bad_invocations_get_a_message_not_a_traceback(kafka, database_url, tmp_path):

@@ -28,7 +28,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   const batch = document.querySelector("[data-poll-batch]");
-  if (batch && batch.dataset.status !== "scored") {
+  const settled = (status) => status === "scored" || status === "empty";
+  if (batch && !settled(batch.dataset.status)) {
     const poll = async () => {
       const answer = await fetch(batch.dataset.pollBatch, { credentials: "same-origin" });
       if (answer.ok) {
@@ -39,7 +40,7 @@ document.addEventListener("DOMContentLoaded", () => {
         const bar = batch.querySelector("progress");
         bar.max = progress.submitted || 1;
         bar.value = progress.scored + progress.failed;
-        if (progress.status === "scored") return;
+        if (settled(progress.status)) return;
       }
       setTimeout(poll, 1000);
     };
