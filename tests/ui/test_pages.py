@@ -11,12 +11,17 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from store.db import make_engine
+from store.models import Score
 from tests.cli import veritext
 from tests.components import pipeline_processes
 from tests.helpers import unavailable
@@ -66,12 +71,22 @@ def test_check_a_text_see_it_live_follow_a_batch_and_read_the_detectors(page: Pa
         expect(page.locator(".version")).to_have_text("fixed-double@sentences-1")
         page.screenshot(path=str(tmp_path / "web-page.png"), full_page=True)  # README's docs/web-page.png
 
+        checked = page.url.split("/texts/")[1].split("?")[0]
+        _replayed_score(database_url, checked, "likelihood", "replayed-1")  # as a replay with another model leaves
         page.goto(f"{base}/recent")
-        expect(page.locator("#recent li")).to_have_count(1)
+        expect(page.locator("#recent li")).to_have_count(2)
+        expect(page.locator("#recent li .version")).to_have_text(["likelihood@replayed-1", "fixed-double@sentences-1"])
+        page.locator("#recent li a").first.click()
+        expect(page.locator(".verdict .version")).to_have_text("likelihood@replayed-1")
+        page.locator(".others a").click()
+        expect(page.locator(".verdict .version")).to_have_text("fixed-double@sentences-1")
+
+        page.goto(f"{base}/recent")
         page.wait_for_timeout(500)  # the event stream connects
         arrived = httpx.post(f"{base}/v1/texts", json={"text": "A second text arrives while the list is open."})
         assert arrived.status_code == 202
-        expect(page.locator("#recent li")).to_have_count(2, timeout=20_000)
+        expect(page.locator("#recent li")).to_have_count(3, timeout=20_000)
+        expect(page.locator("#recent li .version").first).to_have_text("fixed-double@sentences-1")
         page.locator("#recent li a").first.click()
         expect(page.locator(".probability")).to_be_visible()
         assert arrived.json()["submission_id"] in page.url
@@ -144,3 +159,25 @@ def test_with_api_keys_the_page_asks_for_a_key_and_shows_only_the_tenants_texts(
         page.click("text=Log out")
         page.goto(f"{base}/")
         assert "/login" in page.url
+
+
+def _replayed_score(database_url: str, submission_id: str, name: str, version: str) -> None:
+    """A later score of the submission by another detector version."""
+    engine = make_engine(database_url, pool_size=1)
+    with Session(engine) as session, session.begin():
+        first = session.scalars(select(Score).where(Score.submission_id == uuid.UUID(submission_id))).one()
+        session.add(
+            Score(
+                submission_id=first.submission_id,
+                detector_name=name,
+                detector_version=version,
+                probability=0.004,
+                label="human",
+                n_tokens=first.n_tokens,
+                lang=first.lang,
+                latency_ms=1.0,
+                submitted_at=first.submitted_at,
+                scored_at=datetime.now(UTC),
+            )
+        )
+    engine.dispose()

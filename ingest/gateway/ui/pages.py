@@ -109,9 +109,16 @@ async def check(
 
 @router.get("/texts/{submission}")
 def text_page(
-    request: Request, submission: str, caller: ReadingVisitor, store: StoreDep, reads: ReadsDep, new: bool = False
+    request: Request,
+    submission: str,
+    caller: ReadingVisitor,
+    store: StoreDep,
+    reads: ReadsDep,
+    new: bool = False,
+    detector: str | None = None,
 ) -> HTMLResponse:
-    """A submission's verdict, sentence by sentence; pending (and waiting for it) while it is not scored."""
+    """A submission's verdict, sentence by sentence, by `detector` (NAME@VERSION; default: the latest
+    score), with links to the other detectors' scores; pending (and waiting for it) while it is not scored."""
     submission_id = _uuid(submission)
     if submission_id is None:
         return _missing(request, "submission", submission)
@@ -121,12 +128,16 @@ def text_page(
         if new:  # just submitted from this page: not in the log yet
             return render(request, "text.html", view=None, submission_id=submission_id)
         return _missing(request, "submission", submission)
-    score = view.scores[0] if view.scores else None
+    named = [s for s in view.scores if f"{s.detector_name}@{s.detector_version}" == detector]
+    score = (named or view.scores or [None])[0]
+    others = [s for s in view.scores if s is not score]
     parts = []
     if score is not None:
         spans = [(s.start, s.end, s.probability) for s in score.segments] or [(0, len(text), score.probability)]
         parts = [{"text": text[a:b], "probability": p, "colour": _colour(p)} for a, b, p in spans]
-    return render(request, "text.html", view=view, submission_id=submission_id, score=score, parts=parts)
+    return render(
+        request, "text.html", view=view, submission_id=submission_id, score=score, parts=parts, others=others
+    )
 
 
 @router.get("/recent")

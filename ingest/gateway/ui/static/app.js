@@ -56,10 +56,13 @@ document.addEventListener("DOMContentLoaded", () => {
       const li = document.createElement("li");
       li.className = "item label-" + item.label;
       const a = document.createElement("a");
-      a.href = "/texts/" + item.submission_id;
+      a.href = "/texts/" + item.submission_id + "?detector=" + encodeURIComponent(item.detector);
       const b = document.createElement("b");
       b.textContent = percent(item.probability);
-      a.append(b, " " + item.preview);
+      const version = document.createElement("code");
+      version.className = "version";
+      version.textContent = item.detector;
+      a.append(b, " ", version, " " + item.preview);
       li.append(a);
       recent.prepend(li);
       while (recent.children.length > 50) recent.lastElementChild.remove();
