@@ -105,6 +105,8 @@ def test_up_on_a_busy_machine_serves_on_free_ports_and_a_second_up_on_its_data_i
             ports = dict(re.findall(r"(scorer|sink|up) :(\d+)", banner))
             assert set(ports) == {"scorer", "sink", "up"}
             assert not {int(p) for p in ports.values()} & {*defaults.values()}
+            health = httpx.get(f"{base}/health").text  # the web page's view of up's components
+            assert health.count('<td class="state">running</td>') == 3 and ">True<" not in health, health
             children = {p.pid for p in psutil.Process(up.pid).children()}
             for name in ("scorer", "sink"):
                 assert httpx.get(f"http://127.0.0.1:{ports[name]}/healthz").json()["pid"] in children, name
