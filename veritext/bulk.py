@@ -7,7 +7,6 @@ from contextlib import closing
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ingest.backlog import BacklogMonitor
@@ -23,6 +22,7 @@ from store.settings import DatabaseSettings
 from stream.admin import ensure_topics
 from stream.producer import EventProducer, bulk_config
 from stream.settings import KafkaSettings
+from veritext.progress import progress_bar
 
 __all__ = ["run_ingest"]
 
@@ -64,16 +64,8 @@ def run_ingest(
             backlog=backlog,
         )
         previous = {sig: signal.signal(sig, lambda *_: ingest.stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-        with Progress(
-            TextColumn("[bold]ingesting"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[accepted]:,} accepted, {task.fields[rejected]:,} rejected"),
-            TextColumn("{task.fields[rate]:,.0f}/s"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+        shown = "{task.fields[accepted]:,} accepted, {task.fields[rejected]:,} rejected, {task.fields[rate]:,.0f}/s"
+        with progress_bar(console, "ingesting", shown) as progress:
             task = progress.add_task("ingest", total=reader.total, accepted=0, rejected=0, rate=0.0)
 
             def show(counts: IngestCounts) -> None:

@@ -20,7 +20,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="AI-text detection on an event log.")
 console = Console(stderr=True, soft_wrap=True)  # messages: one line each, never cut to 80 columns
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 1_000)  # tables: the terminal's width; piped, never cut
 log = logging.getLogger("veritext")
 
 _SINCE_HELP = "from this submission time, ISO 8601 (no zone: UTC)"
@@ -34,7 +34,7 @@ Tenant = Annotated[str | None, typer.Option(help="only the texts this API key (i
 def _run(action: Callable[[], int | None]) -> None:
     from veritext.logs import setup_logging
 
-    setup_logging()
+    setup_logging(console=console)
     try:
         code = action()
     except VeritextError as exc:
@@ -110,8 +110,6 @@ def status(
     """Summarise a running deployment: throughput, lag, texts waiting, detector versions, errors."""
 
     def report() -> None:
-        from rich.console import Console
-
         from store.db import check_schema, make_engine
         from store.settings import DatabaseSettings
         from stream.settings import KafkaSettings
@@ -127,7 +125,7 @@ def status(
         if as_json:
             typer.echo(summary.model_dump_json(indent=2))
         else:
-            render_status(summary, Console())
+            render_status(summary, out)
 
     _run(report)
 
@@ -229,7 +227,7 @@ def batches(
         from store.batches import SqlBatchStore
         from store.db import check_schema, make_engine
         from store.settings import DatabaseSettings
-        from veritext.reports import batches_table
+        from veritext.reports import batches_table, fitting
 
         engine = make_engine(DatabaseSettings().url, pool_size=1)
         check_schema(engine)
@@ -244,7 +242,7 @@ def batches(
         if as_json:
             typer.echo("\n".join(b.model_dump_json() for b in found))
         else:
-            out.print(batches_table(found))
+            out.print(fitting(batches_table(found), out))
         return 0
 
     _run(show)
@@ -369,6 +367,7 @@ def evaluate(
         from lab.train import progress_bar
         from scorer.detectors import load_detector
         from scorer.settings import ScorerSettings
+        from veritext.reports import fitting
 
         fields = [f.strip() for f in by.split(",") if f.strip()]
         if unknown := set(fields) - set(GROUP_FIELDS):
@@ -381,7 +380,7 @@ def evaluate(
             task = progress.add_task("scoring", total=len(records))
             rows = score_records(model, records, batch_size, lambda n: progress.advance(task, n))
         result = report(model, rows, fields)
-        Console(width=None if sys.stdout.isatty() else 160).print(report_table(result))
+        out.print(fitting(report_table(result), out))
         if json_out:
             json_out.write_text(report_json(result) + "\n", encoding="utf-8")
         if markdown:

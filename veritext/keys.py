@@ -14,6 +14,7 @@ from schemas.keys import KEY_NAME, SCOPES, Scope, StoredKey
 from store.db import check_schema, make_engine
 from store.keys import SqlKeyStore
 from store.settings import DatabaseSettings
+from veritext.reports import fitting
 
 __all__ = ["create_key", "list_keys", "revoke_key"]
 
@@ -71,7 +72,7 @@ def list_keys(as_json: bool, out: Console) -> int:
             k.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             k.revoked_at.strftime("%Y-%m-%d %H:%M:%S") if k.revoked_at else "",
         )
-    out.print(table)
+    out.print(fitting(table, out))
     return 0
 
 

@@ -5,6 +5,10 @@ the call passed as `extra`. Every line about one text carries its `submission_id
 `jq 'select(.submission_id == "...")'` over the logs of the gateway, the scorers and the sink
 follows one text through the pipeline. `VERITEXT_LOG_FORMAT` forces `json` or `text`;
 `VERITEXT_LOG_LEVEL` sets the level.
+
+Records go above a progress bar, never through it: on a terminal the rich handler writes through the
+command's console (the one its bar draws on), and a JSON line goes to whatever `sys.stderr` is when it is
+written (rich's live display swaps it while a bar is shown).
 """
 
 import logging
@@ -15,6 +19,7 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
+from rich.console import Console
 from rich.logging import RichHandler
 
 __all__ = ["LogSettings", "setup_logging"]
@@ -47,14 +52,27 @@ def _json_formatter() -> logging.Formatter:
     )
 
 
-def setup_logging(settings: LogSettings | None = None) -> None:
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler on the current `sys.stderr`, looked up for each record."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: object) -> None:
+        pass
+
+
+def setup_logging(settings: LogSettings | None = None, console: Console | None = None) -> None:
+    """`console`: where a command draws its output and progress bars (the rich handler writes through it)."""
     settings = settings or LogSettings()
     as_json = settings.format == "json" or (settings.format == "auto" and not sys.stderr.isatty())
     if as_json:
-        handler: logging.Handler = logging.StreamHandler()
+        handler: logging.Handler = _StderrHandler()
         handler.setFormatter(_json_formatter())
     else:
-        handler = RichHandler(show_path=False, rich_tracebacks=False)
+        handler = RichHandler(console=console, show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
     logging.captureWarnings(True)  # Python warnings become log records (JSON lines) too

@@ -15,7 +15,6 @@ from datetime import datetime
 from confluent_kafka import Message
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -31,6 +30,7 @@ from stream.consumer import origin
 from stream.producer import EventProducer
 from stream.replay import missing_window, plan_replay, read_plan
 from stream.settings import KafkaSettings
+from veritext.progress import progress_bar
 
 __all__ = ["ReplayResult", "replay_window", "run_replay"]
 
@@ -107,15 +107,9 @@ def replay_window(
             max_batch=max_batch,
             max_batch_tokens=max_batch_tokens,
         )
-        with Progress(
-            TextColumn(f"[bold]replaying with {name}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[scored]:,} scored, {task.fields[failed]:,} failed"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+        console.print(f"replaying {total:,} submissions with {name}")
+        shown = "{task.fields[scored]:,} scored, {task.fields[failed]:,} failed"
+        with progress_bar(console, "replaying", shown) as progress:
             task = progress.add_task("replay", total=total, scored=0, failed=0)
             for event, where, payload in offers:
                 if event is not None:

@@ -1,12 +1,31 @@
 """How the read-only commands show what they found: `veritext batches` and `veritext compare`,
-as rich tables or as JSON."""
+as rich tables or as JSON; and how any command's table fits a narrow terminal (`fitting`)."""
 
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from schemas.api import BatchProgress
 from schemas.results import Comparison
 
-__all__ = ["batches_table", "comparison_table"]
+__all__ = ["batches_table", "comparison_table", "fitting"]
+
+
+def fitting(table: Table, console: Console) -> RenderableType:
+    """The table as it is where it fits the console; else one block per row, a line per column
+    (`column  value`), so that no header or value is cut to an ellipsis on a narrow terminal."""
+    if console.measure(table, options=console.options.update_width(100_000)).maximum <= console.width:
+        return table
+    blocks: list[RenderableType] = [Text(str(table.title), style="bold")] if table.title else []
+    rows = zip(*(list(column.cells) for column in table.columns), strict=True)
+    for cells in rows:
+        block = Table(show_header=False, box=None, pad_edge=False)
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        for column, cell in zip(table.columns, cells, strict=True):
+            block.add_row(str(column.header), cell)
+        blocks += [Text(""), block]
+    return Group(*blocks)
 
 
 def _when(progress: BatchProgress) -> str:

@@ -14,7 +14,7 @@ so an operator sees its health without Grafana.
 from datetime import datetime
 
 from pydantic import BaseModel
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy import Engine
@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from store.activity import FailureCount, VersionActivity, log_activity
 from stream.lag import PartitionLag, group_lag, partition_offsets
 from stream.settings import KafkaSettings
+from veritext.reports import fitting
 from veritext.supervisor import ComponentState
 
 __all__ = ["StatusReport", "collect_status", "render_status"]
@@ -136,9 +137,10 @@ def render_status(report: StatusReport, console: Console) -> None:
         f"texts waiting  {waiting}   dead letters in topic  {dead}\n"
         f"in the log  {report.submissions_total} submissions, {report.scores_total} scores"
     )
-    parts: list[Table | str] = [_lag_table(report), _versions_table(report), _errors_table(report)]
+    tables = [_lag_table(report), _versions_table(report), _errors_table(report)]
     if report.components:
-        parts.insert(0, _components_table(report))
+        tables.insert(0, _components_table(report))
+    parts: list[RenderableType] = [fitting(table, console) for table in tables]
     if report.latest_failure:
         parts.append(f"latest failure: [red]{report.latest_failure[:300]}[/]")
     taken = report.taken_at.strftime("%Y-%m-%d %H:%M:%S %Z")

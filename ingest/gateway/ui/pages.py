@@ -135,9 +135,7 @@ def text_page(
     if score is not None:
         spans = [(s.start, s.end, s.probability) for s in score.segments] or [(0, len(text), score.probability)]
         parts = [{"text": text[a:b], "probability": p, "colour": _colour(p)} for a, b, p in spans]
-    return render(
-        request, "text.html", view=view, submission_id=submission_id, score=score, parts=parts, others=others
-    )
+    return render(request, "text.html", view=view, submission_id=submission_id, score=score, parts=parts, others=others)
 
 
 @router.get("/recent")
