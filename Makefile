@@ -4,13 +4,14 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install chromium run test lint bench clean
+.PHONY: install chromium run shell test lint docs bench clean
 
-install: $(VENV)/.installed chromium
+install: $(VENV)/.installed
 
-# The web page's browser tests drive Debian's chromium; installed with apt when missing and root.
+# The web page's browser tests drive Debian's chromium; installed with apt (said first) when missing and root.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		echo "installing Debian's chromium with apt for the browser tests" && \
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || \
 		  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }; } || \
 		echo "chromium is not installed: the browser tests skip (and fail under CI=true)"
@@ -25,12 +26,21 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/veritext up
 
+# A shell with the environment's commands (`veritext`, `pytest`) on PATH; `exit` leaves it.
+shell: install
+	@echo "veritext is on PATH in this shell; 'exit' leaves it"
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" $${SHELL:-bash}
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest
+
+# The documentation site (mkdocs-material) from docs/; --strict: a broken link fails the build.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 bench: install
 	$(BIN)/python bench/pipeline_bench.py

@@ -4,7 +4,7 @@ It runs `veritext up` on embedded defaults (PostgreSQL and broker embedded, the 
 local RabbitMQ) with the model double `tests.doubles:fixed` (this measures the pipeline, not the model),
 and two clients that submit without pause: an HTTP client (`POST /v1/texts`, each text with its own
 `Idempotency-Key`, retried with the same key after a 503, a timeout or a refused connection, as the
-README tells clients to) and a RabbitMQ client (tasks on `ml_tasks` with publisher confirms, each with
+docs/api.md tells clients to) and a RabbitMQ client (tasks on `ml_tasks` with publisher confirms, each with
 its own id). Meanwhile it injects faults in turn: SIGKILL of the gateway, the scorer, the sink and the
 bridge, SIGKILL of the embedded broker and of the embedded PostgreSQL (`up` starts them again), and a
 RabbitMQ connection loss (`rabbitmqctl close_all_connections`). At the end it waits for the pipeline

@@ -60,7 +60,7 @@ PRIOR = 0.5
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """The shipped choice, from the held-out folds (README, "The detector"): the probe of layers 6, 9
+    """The shipped choice, from the held-out folds (docs/detector.md): the probe of layers 6, 9
     and 12 alone. With the likelihood features beside it the mean held-out AUROC fell from 0.870 to
     0.853 (the report's comparison), held-out student essays by about 0.17 (their machine side reads as
     *less* likely than the human one, the reverse of every other genre); layers 18 or 3-18 and weaker or

@@ -93,7 +93,7 @@ class SubmissionAccepted(BaseModel):
     submission_id: UUID
     status: SubmissionStatus = "queued"
     href: str
-    normalised: list[str] = Field(default=[], description="what the intake changed in the text (README, 'Intake')")
+    normalised: list[str] = Field(default=[], description="what the intake changed in the text (docs/api.md, 'Intake')")
 
 
 class ScoreView(BaseModel):
@@ -121,7 +121,7 @@ class SubmissionView(BaseModel):
     n_chars: int
     content_hash: str = Field(description="sha256 of the text as stored (hex)")
     submitted_at: datetime
-    normalised: list[str] = Field(default=[], description="what the intake changed in the text (README, 'Intake')")
+    normalised: list[str] = Field(default=[], description="what the intake changed in the text (docs/api.md, 'Intake')")
     scores: list[ScoreView]
     failure: str | None = None
 

@@ -1,4 +1,4 @@
-"""The layout the README draws holds: schemas <- stream <- ingest / scorer / sink / store / bot <- lab,
+"""The layout docs/architecture.md draws holds: schemas <- stream <- ingest / scorer / sink / store / bot <- lab,
 veritext. The packages between import only what is below them and never each other, except that the
 sink writes through the store; only the store touches the database (SQLAlchemy's ORM and SQL, Alembic,
 psycopg), the others at most hold an `Engine` to pass on, and the composition root also starts the

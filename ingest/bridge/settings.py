@@ -18,7 +18,7 @@ class BridgeSettings(BaseSettings):
 
     url: SecretStr | None = Field(default=None, description="amqp://user:password@host:5672/vhost")
     queue: str = Field(default="ml_tasks", min_length=1, description="the durable task queue the clients write to")
-    # RabbitMQ clients carry no API key: whoever may write the queue is this tenant (README, "Access control").
+    # RabbitMQ clients carry no API key: whoever may write the queue is this tenant (docs/security.md).
     tenant: str = Field(default="rabbitmq", pattern=KEY_NAME, description="the tenant the bridge's texts count as")
     dead_letter_queue: str = Field(default="ml_tasks.dead-letter", min_length=1)
     results_exchange: str = Field(default="ml_results", min_length=1, description="topic exchange for every answer")

