@@ -28,7 +28,7 @@ from tests.examples import (
     write_examples,
 )
 from tests.helpers import ROOT, unavailable, wait_until
-from tests.ops.catalogue import cli_commands
+from tests.ops.catalogue import cli_commands, settings_variables
 
 DOCS = ROOT / "docs"
 EXAMPLE_PAGES = [DOCS / "api.md", DOCS / "bulk.md"]
@@ -55,6 +55,12 @@ def test_the_docs_site_builds_with_no_broken_link(tmp_path):
     )
     assert built.returncode == 0, built.stdout + built.stderr
     assert (tmp_path / "site" / "api" / "index.html").exists()
+
+
+def test_every_setting_is_documented():
+    pages = " ".join(page.read_text(encoding="utf-8") for page in DOCS.rglob("*.md"))
+    missing = [name for name in sorted(settings_variables()) if f"`{name}`" not in pages]
+    assert not missing, f"no page of docs/ names {missing}"
 
 
 def test_every_command_is_in_the_command_line_page():
