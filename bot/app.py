@@ -39,7 +39,7 @@ class _Handlers:
 
     async def text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is not None and message.text:
+        if message is not None and message.text and await self._allowed(message):
             await self._answer(message, message.text)
 
     async def document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,6 +55,8 @@ class _Handlers:
         if (document.file_size or 0) > self._settings.max_file_bytes:
             await self._say(message, too_big, "unreadable")
             return
+        if not await self._allowed(message):  # before the download: a limited chat costs no traffic
+            return
         file = await context.bot.get_file(document.file_id)
         content = bytes(await file.download_as_bytearray())
         if len(content) > self._settings.max_file_bytes:
@@ -67,13 +69,18 @@ class _Handlers:
             return
         await self._answer(message, text)
 
+    async def _allowed(self, message: Message) -> bool:
+        """Count the text against the chat's rate limit; past it, say when to try again."""
+        chat = str(message.chat_id)
+        if self._limiter.hit(self._limit, chat):
+            return True
+        reset = self._limiter.get_window_stats(self._limit, chat).reset_time
+        await self._say(message, replies.wait_a_bit(max(1, int(reset - time.time())), _lang(message)), "limited")
+        return False
+
     async def _answer(self, message: Message, text: str) -> None:
         lang = _lang(message)
         chat = str(message.chat_id)
-        if not self._limiter.hit(self._limit, chat):
-            reset = self._limiter.get_window_stats(self._limit, chat).reset_time
-            await self._say(message, replies.wait_a_bit(max(1, int(reset - time.time())), lang), "limited")
-            return
         try:
             scored = await self._gateway.score(text)
         except GatewayTrouble as problem:

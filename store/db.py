@@ -33,7 +33,8 @@ def _alembic_config(url: SecretStr | str) -> Config:
 
 
 def make_engine(url: SecretStr | str, pool_size: int = 5) -> Engine:
-    return create_engine(sqlalchemy_url(plain(url)), pool_size=pool_size, pool_pre_ping=True)
+    # hide_parameters: an error (and any statement log) names the statement, never the values (texts, tenants)
+    return create_engine(sqlalchemy_url(plain(url)), pool_size=pool_size, pool_pre_ping=True, hide_parameters=True)
 
 
 @contextmanager

