@@ -8,7 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ingest.bridge.settings import BridgeSettings
 from ingest.gateway.ratelimit import parse_quota, parse_rate_limit
+from ingest.gateway.settings import AuthSettings
 from schemas.errors import InputError
 from schemas.keys import KEY_NAME, SCOPES, Scope, StoredKey
 from store.db import check_schema, make_engine
@@ -39,6 +41,9 @@ def create_key(
         raise InputError(
             f"a key name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; got {name!r}"
         )
+    reserved = {BridgeSettings().tenant: "the RabbitMQ bridge", AuthSettings().legacy_tenant: "open legacy requests"}
+    if name in reserved:
+        raise InputError(f"the name {name!r} is the tenant of {reserved[name]}: a key so named would read its texts")
     chosen = _scopes(scopes)
     limit = parse_rate_limit(rate_limit) if rate_limit else None
     per_day = parse_quota(quota) if quota else None

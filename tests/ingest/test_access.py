@@ -219,3 +219,12 @@ def test_an_open_gateway_on_a_public_address_refuses_to_start(kafka, database_ur
         wait_until(lambda: answers(f"http://127.0.0.1:{port}/readyz") or gateway.poll() is not None, timeout_s=60)
         assert gateway.poll() is None, (tmp_path / "gateway.log").read_text()
     assert "VERITEXT_AUTH=none on 0.0.0.0" in (tmp_path / "gateway.log").read_text()
+
+
+def test_a_key_cannot_take_the_name_of_the_bridge_or_legacy_tenant(kafka, database_url):
+    for name, whose in (("rabbitmq", "the RabbitMQ bridge"), ("legacy", "open legacy requests")):
+        refused = veritext(kafka, database_url, "keys", "create", "--name", name)
+        assert refused.returncode == 1 and f"the tenant of {whose}" in refused.stderr, refused.stderr
+    renamed = {"VERITEXT_RABBITMQ_TENANT": "bridge-clients"}
+    assert veritext(kafka, database_url, "keys", "create", "--name", "bridge-clients", env=renamed).returncode == 1
+    assert veritext(kafka, database_url, "keys", "create", "--name", "rabbitmq", env=renamed).returncode == 0

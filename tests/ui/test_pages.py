@@ -156,6 +156,9 @@ def test_with_api_keys_the_page_asks_for_a_key_and_shows_only_the_tenants_texts(
         expect(page.locator(".sentence[data-probability]")).to_have_count(3)
         page.goto(f"{base}/texts/{theirs}")
         expect(page.locator(".error")).to_contain_text("no submission")
+        page.goto(f"{base}/health")  # deployment-wide totals and others' failures: admin only
+        expect(page.locator(".error")).to_contain_text("admin")
+        expect(page.locator("table.health")).to_have_count(0)
         page.click("text=Log out")
         page.goto(f"{base}/")
         assert "/login" in page.url

@@ -52,6 +52,7 @@ RECENT = 50
 
 ReadingVisitor = Annotated[Caller, Depends(require("read", page=True))]
 SubmittingVisitor = Annotated[Caller, Depends(require("submit", page=True))]
+AdminVisitor = Annotated[Caller, Depends(require("admin", page=True))]
 
 
 def _reads(request: Request) -> PageReads:
@@ -236,7 +237,8 @@ def compare_page(
 
 
 @router.get("/health")
-def health_page(request: Request, _: ReadingVisitor, reads: ReadsDep) -> HTMLResponse:
+def health_page(request: Request, _: AdminVisitor, reads: ReadsDep) -> HTMLResponse:
+    """Deployment-wide totals and the latest failure, whoever's text it was: for `admin` keys only."""
     try:
         summary = reads.status()
     except ServiceUnavailable as exc:
