@@ -99,6 +99,9 @@ class ScoreEvent(_Event):
         default=None, ge=0, description="where the reading of a long text stopped; None: read whole"
     )
     replayed: bool = Field(default=False, description="produced by a replay, not by the live scorer")
+    tenant: PlainStr | None = Field(
+        default=None, max_length=64, description="the submission's tenant, so a live listener filters without a read"
+    )
     latency_ms: float = Field(ge=0.0, description="model time of the batch this text was scored in")
     submitted_at: datetime
     scored_at: datetime = Field(default_factory=utcnow)

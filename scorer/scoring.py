@@ -112,6 +112,7 @@ def send_outcome(
             replayed=replayed,
             latency_ms=latency_ms,
             submitted_at=job.event.submitted_at,
+            tenant=job.event.tenant,
             content_hash=content_hash(job.event.text),
         )
         producer.send(topics.scores, str(job.event.submission_id), score)

@@ -29,6 +29,7 @@ from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.submit import Submitter, SyncTimeout
 from ingest.gateway.ui import pages as ui
 from ingest.gateway.ui.reads import PageReads
+from ingest.gateway.ui.streams import StreamSlots
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import SubmissionRecorder
 from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(routes_health.router)
     if pages is not None:
         app.state.pages = pages
+        app.state.streams = StreamSlots(settings.max_streams, settings.max_streams_per_key)
         app.include_router(ui.router)
         app.mount("/static", StaticFiles(directory=ui.STATIC), name="static")
 

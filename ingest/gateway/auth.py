@@ -133,6 +133,11 @@ class Authenticator:
             raise _unauthorised(f"the API key {key.name!r} was revoked")
         return key
 
+    async def still_valid(self, key: StoredKey) -> bool:
+        """Whether `key` is still known and not revoked (looked up again past the cache; nothing counted)."""
+        found = await self._lookup(key.key_id)
+        return found is not None and found.revoked_at is None
+
     async def _lookup(self, key_id: str) -> StoredKey | None:
         cached = self._cache.get(key_id)
         if cached is not None and time.monotonic() - cached[0] < self._cache_s:

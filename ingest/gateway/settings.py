@@ -32,6 +32,8 @@ class GatewaySettings(BaseSettings):
     max_backlog: int = Field(default=10_000, ge=0, description="texts the scorers may be behind; 0: no bound")
     producer_queue: int = Field(default=10_000, ge=1, description="events awaiting the broker in the gateway")
     retry_after_s: int = Field(default=5, ge=1, description="what a 503 tells the client to wait")
+    max_streams: int = Field(default=64, ge=1, description="web pages following live scores at once (per process)")
+    max_streams_per_key: int = Field(default=4, ge=1, description="of them, pages of one API key")
 
     @property
     def max_body_bytes(self) -> int:

@@ -3,6 +3,7 @@ PostgreSQL, a real broker and Redis for the shared rate-limit counters; keys mad
 The model is the double: these tests are about who may do what."""
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -228,3 +229,56 @@ def test_a_key_cannot_take_the_name_of_the_bridge_or_legacy_tenant(kafka, databa
     renamed = {"VERITEXT_RABBITMQ_TENANT": "bridge-clients"}
     assert veritext(kafka, database_url, "keys", "create", "--name", "bridge-clients", env=renamed).returncode == 1
     assert veritext(kafka, database_url, "keys", "create", "--name", "rabbitmq", env=renamed).returncode == 0
+
+
+class _Stream:
+    """`GET /ui/scores` followed in a thread: the submission ids of its scores, and whether it ended."""
+
+    def __init__(self, base: str, key: str) -> None:
+        self.ids: list[str] = []
+        self.ended = threading.Event()
+        self._response = httpx.stream("GET", f"{base}/ui/scores", headers={"X-API-Key": key}, timeout=None)
+        self.answer = self._response.__enter__()
+        if self.answer.status_code == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self.answer.iter_lines():
+                if line.startswith("data: {"):
+                    self.ids.append(json.loads(line.removeprefix("data: "))["submission_id"])
+        except httpx.HTTPError:
+            pass
+        self.ended.set()
+
+    def close(self) -> None:
+        self._response.__exit__(None, None, None)
+
+
+def test_the_live_stream_shows_a_tenant_its_own_scores_ends_on_revocation_and_is_bounded(
+    kafka, database_url, tmp_path, redis_store
+):
+    with deployment(kafka, database_url, tmp_path, VERITEXT_GATEWAY_MAX_STREAMS_PER_KEY="2") as d:
+        base = d.gateways[0]
+        mine, key = d.key()
+        _, other = d.key()
+        stream = _Stream(base, key)
+        try:
+            assert stream.answer.status_code == 200
+            time.sleep(1)  # the stream listens
+            theirs = [_submit(base, other, f"Their text number {n}.").json()["submission_id"] for n in range(5)]
+            own = _submit(base, key, "My own text.").json()["submission_id"]
+            wait_until(lambda: own in stream.ids, timeout_s=30, what="the tenant's own score on its stream")
+            assert not set(theirs) & set(stream.ids), "another tenant's scores never reach the stream"
+
+            second, third = _Stream(base, key), _Stream(base, key)
+            assert second.answer.status_code == 200 and third.answer.status_code == 429, "two pages per key"
+            assert "already has 2 pages" in third.answer.read().decode()
+            for extra in (second, third):
+                extra.close()
+
+            revoked = veritext(d.kafka, d.database_url, "keys", "revoke", "--name", mine)
+            assert revoked.returncode == 0, revoked.stderr
+            assert stream.ended.wait(20), "a revoked key's stream ends within seconds"
+        finally:
+            stream.close()

@@ -19,6 +19,7 @@ from ingest.gateway.deps import BatchStoreDep, DetectorsDep, StoreDep, Submitter
 from ingest.gateway.ratelimit import RateLimited
 from ingest.gateway.ui.i18n import LANG_COOKIE, LANGUAGES, language, words
 from ingest.gateway.ui.reads import PageReads
+from ingest.gateway.ui.streams import StreamSlots
 from schemas.api import RecentText, SubmitRequest, preview
 from schemas.errors import ConfigError, ServiceUnavailable
 from schemas.events import ScoreEvent
@@ -49,6 +50,7 @@ _templates.env.filters["percent"] = percent
 _templates.env.filters["metric"] = metric
 PAGE_WAIT_S = 20  # how long the check form waits for the score before showing the pending page
 RECENT = 50
+STREAM_RECHECK_S = 5  # a live stream checks its visitor's key again this often
 
 ReadingVisitor = Annotated[Caller, Depends(require("read", page=True))]
 SubmittingVisitor = Annotated[Caller, Depends(require("submit", page=True))]
@@ -146,24 +148,41 @@ def recent_page(request: Request, caller: ReadingVisitor, reads: ReadsDep) -> HT
 
 @router.get("/ui/scores")
 async def score_stream(request: Request, caller: ReadingVisitor, submitter: SubmitterDep, reads: ReadsDep) -> Response:
-    """Server-sent events: each new score this visitor may read, as `event: score` with a RecentText."""
+    """Server-sent events: each new score this visitor may read, as `event: score` with a RecentText.
+    Another tenant's score is dropped on its `tenant` before anything is read; the visitor's key is
+    checked again every few seconds (a revoked key's stream ends); places are bounded (streams.py)."""
+    slots: StreamSlots = request.app.state.streams
+    holder = caller.key.name if caller.key is not None else None
+    refused = slots.take(holder)
+    if refused is not None:
+        code, reason = refused
+        return Response(reason, code, headers={"Retry-After": str(STREAM_RECHECK_S * 6)}, media_type="text/plain")
     waiter = submitter.waiter
     queue = waiter.listen()
+    authenticator = request.app.state.access.authenticator
 
     async def events():
         try:
             yield ": connected\n\n"
             while not await request.is_disconnected():
                 try:
-                    event = await asyncio.wait_for(queue.get(), 15)
+                    event = await asyncio.wait_for(queue.get(), STREAM_RECHECK_S)
                 except TimeoutError:
+                    event = None
+                if caller.key is not None and not await authenticator.still_valid(caller.key):
+                    yield "event: end\ndata: the API key was revoked\n\n"
+                    return
+                if event is None:
                     yield ": still here\n\n"
+                    continue
+                if caller.reads_as is not None and event.tenant != caller.reads_as:
                     continue
                 item = await _visible(reads, event, caller.reads_as)
                 if item is not None:
                     yield f"event: score\ndata: {item.model_dump_json()}\n\n"
         finally:
             waiter.unlisten(queue)
+            slots.give_back(holder)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # NGINX passes each event on at once
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
