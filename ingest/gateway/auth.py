@@ -1,7 +1,8 @@
 """Who is calling: the gateway's access control (docs/security.md).
 
 `VERITEXT_AUTH=api-keys`: every `/v1` and legacy request names a key, as `X-API-Key: KEY` or
-`Authorization: Bearer KEY`, or the web page's session cookie (set by its login form). No key or an
+`Authorization: Bearer KEY`, or the web page's session cookie (set by its login form: a random session id
+that stands for the key, never the key itself; signing out or revoking the key ends it). No key or an
 unknown, malformed or revoked one → 401; a key without the route's scope → 403; past the key's rate
 limit or quota → 429 (ingest/gateway/ratelimit.py); a page answers those with the login form or an
 error page instead (`LoginNeeded`, `PageRefused`). The key's name is the caller's tenant: its
@@ -21,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
@@ -40,11 +42,12 @@ __all__ = [
     "KeyLookup",
     "LoginNeeded",
     "PageRefused",
+    "SessionStore",
     "check_auth_mode",
     "require",
 ]
 
-SESSION_COOKIE = "veritext_key"  # the web page's session: the key, HttpOnly and SameSite=Strict
+SESSION_COOKIE = "veritext_session"  # the web page's session id: HttpOnly, SameSite=Strict, Secure behind TLS
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,16 @@ class PageRefused(Exception):
 
 class KeyLookup(Protocol):
     def find(self, key_id: str) -> StoredKey | None: ...
+
+
+class SessionStore(Protocol):
+    """The web page's sign-ins (store/sessions.py)."""
+
+    def open(self, key_id: str, lifetime: timedelta) -> str: ...
+
+    def key_of(self, session_id: str) -> str | None: ...
+
+    def close(self, session_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -112,11 +125,31 @@ def _loopback(host: str) -> bool:
 
 
 class Authenticator:
-    def __init__(self, keys: KeyLookup, limiter: KeyLimiter, cache_s: float) -> None:
+    def __init__(
+        self, keys: KeyLookup, limiter: KeyLimiter, cache_s: float, sessions: SessionStore, session_hours: float
+    ) -> None:
         self._keys = keys
         self.limiter = limiter
         self._cache_s = cache_s
         self._cache: dict[str, tuple[float, StoredKey]] = {}  # key id -> (when looked up, the key)
+        self._sessions = sessions
+        self._session_lifetime = timedelta(hours=session_hours)
+
+    async def sign_in(self, presented: str) -> str:
+        """A new web page session for the live key `presented`; its id. HTTPException 401 as `authenticate`."""
+        key = await self.authenticate(presented)
+        return await run_in_threadpool(self._sessions.open, key.key_id, self._session_lifetime)
+
+    async def sign_out(self, session_id: str) -> None:
+        await run_in_threadpool(self._sessions.close, session_id)
+
+    async def from_session(self, session_id: str) -> StoredKey:
+        """The live key a web page session stands for; HTTPException 401 when it expired or the key went."""
+        key_id = await run_in_threadpool(self._sessions.key_of, session_id)
+        key = await self._lookup(key_id) if key_id is not None else None
+        if key is None or key.revoked_at is not None:
+            raise _unauthorised("the session ended: sign in again")
+        return key
 
     async def authenticate(self, presented: str | None) -> StoredKey:
         """The live key `presented` names; HTTPException 401 for anything else."""
@@ -172,11 +205,9 @@ def require(scope: Scope, *, legacy: bool = False, page: bool = False) -> Callab
         api_key: Annotated[str | None, Depends(_api_key)],
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
-        presented = (
-            api_key or (bearer.credentials if bearer is not None else None) or request.cookies.get(SESSION_COOKIE)
-        )
+        presented = api_key or (bearer.credentials if bearer is not None else None)
         try:
-            return await _authorise(request, scope, legacy, presented)
+            return await _authorise(request, scope, legacy, presented, request.cookies.get(SESSION_COOKIE))
         except HTTPException as exc:
             if not page:
                 raise
@@ -191,14 +222,16 @@ def require(scope: Scope, *, legacy: bool = False, page: bool = False) -> Callab
     return caller
 
 
-async def _authorise(request: Request, scope: Scope, legacy: bool, presented: str | None) -> Caller:
+async def _authorise(
+    request: Request, scope: Scope, legacy: bool, presented: str | None, session_id: str | None
+) -> Caller:
     access: Access = request.app.state.access
     auth = access.authenticator
     if auth is None:
         return Caller(tenant=None)
     if legacy and access.legacy_open and not presented:
         return Caller(tenant=access.legacy_tenant)
-    key = await auth.authenticate(presented)
+    key = await (auth.authenticate(presented) if presented or not session_id else auth.from_session(session_id))
     request.state.key_name = key.name  # for the access log and the per-key metrics (metrics.py)
     if not key.allows(scope):
         raise HTTPException(

@@ -32,8 +32,24 @@ class GatewaySettings(BaseSettings):
     max_backlog: int = Field(default=10_000, ge=0, description="texts the scorers may be behind; 0: no bound")
     producer_queue: int = Field(default=10_000, ge=1, description="events awaiting the broker in the gateway")
     retry_after_s: int = Field(default=5, ge=1, description="what a 503 tells the client to wait")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="proxies (comma-separated IPs, or *) whose X-Forwarded-Proto and -For are believed: behind TLS "
+        "termination the web page's cookies are then Secure",
+    )
+    allowed_hosts: str = Field(
+        default="",
+        description="with VERITEXT_AUTH=none, Host names served besides loopback ones and the bind address "
+        "(comma-separated; * for any): other Hosts get 400, so a DNS-rebinding page cannot read the texts",
+    )
     max_streams: int = Field(default=64, ge=1, description="web pages following live scores at once (per process)")
     max_streams_per_key: int = Field(default=4, ge=1, description="of them, pages of one API key")
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """The Host names an open gateway (no keys) answers: loopback names, its bind address, `allowed_hosts`."""
+        extra = [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+        return ["localhost", "127.0.0.1", "::1", "[::1]", self.host, *extra]
 
     @property
     def max_body_bytes(self) -> int:
@@ -58,3 +74,4 @@ class AuthSettings(BaseSettings):
         description="where rate-limit and quota counters live: memory:// (one process) or redis://host:port/db",
     )
     key_cache_s: float = Field(default=0.5, gt=0, le=1.0, description="how long a looked-up key is trusted")
+    session_hours: float = Field(default=12.0, gt=0, le=720, description="how long a web page sign-in lasts")

@@ -1,6 +1,7 @@
 """The web page's routes (ingest/gateway/ui/__init__.py says what it is). Each page is rendered on the
 server from the same reads and the same submitter as the API; with API keys, a page without a session
-sends to the login form, which keeps the key in an HttpOnly, SameSite=Strict cookie."""
+sends to the login form, which opens a server-side session (its id in an HttpOnly, SameSite=Strict
+cookie, Secure behind TLS; never the key). Every form post carries a CSRF token (csrf.py)."""
 
 import asyncio
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from ingest.gateway.auth import SESSION_COOKIE, Access, Caller, require
 from ingest.gateway.deps import BatchStoreDep, DetectorsDep, StoreDep, SubmitterDep
 from ingest.gateway.ratelimit import RateLimited
+from ingest.gateway.ui.csrf import CsrfChecked, csrf_token, remember_csrf_token
 from ingest.gateway.ui.i18n import LANG_COOKIE, LANGUAGES, language, words
 from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.ui.streams import StreamSlots
@@ -68,9 +70,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     """A page in the visitor's language; `?lang=` also remembers the choice."""
     lang = language(request)
     signed_in = request.app.state.access.authenticator is not None and SESSION_COOKIE in request.cookies
-    response = _templates.TemplateResponse(
-        request, template, {"lang": lang, "t": words(lang), "signed_in": signed_in, **context}, status_code=status_code
-    )
+    page = {"lang": lang, "t": words(lang), "signed_in": signed_in, "csrf": csrf_token(request), **context}
+    response = _templates.TemplateResponse(request, template, page, status_code=status_code)
+    remember_csrf_token(request, response)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
@@ -88,7 +90,11 @@ def check_page(request: Request, _: SubmittingVisitor) -> HTMLResponse:
 
 @router.post("/check")
 async def check(
-    request: Request, caller: SubmittingVisitor, submitter: SubmitterDep, text: Annotated[str, Form()] = ""
+    request: Request,
+    caller: SubmittingVisitor,
+    _: CsrfChecked,
+    submitter: SubmitterDep,
+    text: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         body = SubmitRequest(text=text)
@@ -273,23 +279,28 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+async def login(
+    request: Request, _: CsrfChecked, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"
+) -> Response:
     access: Access = request.app.state.access
     if access.authenticator is None:
         return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
     try:
-        await access.authenticator.authenticate(key.strip())
+        session_id = await access.authenticator.sign_in(key.strip())
     except HTTPException as exc:
         return render(request, "login.html", exc.status_code, next=_local(next), error=exc.detail)
     response = RedirectResponse(_local(next), status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
-        SESSION_COOKIE, key.strip(), httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+    secure = request.url.scheme == "https"  # behind TLS: the proxy's X-Forwarded-Proto, when it is trusted
+    response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="strict", secure=secure)
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+async def logout(request: Request, _: CsrfChecked) -> Response:
+    access: Access = request.app.state.access
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if access.authenticator is not None and session_id:
+        await access.authenticator.sign_out(session_id)
     response = RedirectResponse("/", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE)
     return response
