@@ -186,3 +186,31 @@ def test_the_gateway_needs_api_keys_and_the_ingress_serves_tls_for_its_hosts(man
     hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
     assert ingress["spec"]["tls"] and all(t["secretName"] for t in ingress["spec"]["tls"])
     assert hosts <= {h for t in ingress["spec"]["tls"] for h in t["hosts"]}
+
+
+def _ports(workload: dict[str, Any]) -> set[str]:
+    return {p["name"] for c in _containers(workload) for p in c.get("ports", [])}
+
+
+def test_every_pod_is_closed_but_for_its_listed_ports_and_runs_unprivileged(manifests):
+    policies = _of_kind(manifests, "NetworkPolicy")
+    assert policies["veritext-default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    opened: dict[str, set[str]] = {}
+    for policy in policies.values():
+        selector = policy["spec"]["podSelector"]
+        for rule in policy["spec"].get("ingress", []):
+            for name, workload in _workloads(manifests).items():
+                labels = workload["spec"]["template"]["metadata"]["labels"]
+                if all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()) and all(
+                    labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", [])
+                ):
+                    opened.setdefault(name, set()).update(p["port"] for p in rule["ports"])
+    for name, workload in _workloads(manifests).items():
+        ports = _ports(workload)
+        assert opened.get(name, set()) <= ports, f"{name}: a policy opens a port it does not have"
+        if ports:
+            assert opened.get(name) == ports, f"{name}: its ports {ports} are not all reachable ({opened.get(name)})"
+        for container in _containers(workload):
+            context = container.get("securityContext", {})
+            assert context.get("allowPrivilegeEscalation") is False, name
+            assert context.get("capabilities", {}).get("drop") == ["ALL"], name
