@@ -6,22 +6,31 @@ and two clients that submit without pause: an HTTP client (`POST /v1/texts`, eac
 `Idempotency-Key`, retried with the same key after a 503, a timeout or a refused connection, as the
 docs/api.md tells clients to) and a RabbitMQ client (tasks on `ml_tasks` with publisher confirms, each with
 its own id). Meanwhile it injects faults in turn: SIGKILL of the gateway, the scorer, the sink and the
-bridge, SIGKILL of the embedded broker and of the embedded PostgreSQL (`up` starts them again), and a
-RabbitMQ connection loss (`rabbitmqctl close_all_connections`). At the end it waits for the pipeline
-to drain and counts, from the PostgreSQL log:
+bridge, SIGKILL of the embedded broker and of the embedded PostgreSQL (`up` starts them again), a
+broker stall (SIGSTOP for 5-15 s, then SIGCONT) and a RabbitMQ connection loss (`rabbitmqctl
+close_all_connections`). Beside them, all the time: poison in every field at every intake (NUL and lone
+surrogates in the text, `external_id`, `lang`; a poison line inside a batch; RabbitMQ tasks with a NUL
+in the id or the text), and pairs of concurrent submits under one `Idempotency-Key` with different
+texts. After the faults, an overload phase offers about 5x the gateway's capacity for 15 s. At the end
+it waits for the pipeline to drain and counts, from the PostgreSQL log:
 
-- accepted: texts the gateway answered 202 (or 200) and tasks RabbitMQ confirmed;
+- accepted: texts the gateway answered 202 (or 200), batch lines it accepted, tasks RabbitMQ confirmed;
 - lost: accepted but never stored with a score;
 - duplicated: one key stored as two submissions, or one submission with two scores (one detector runs);
-- unexpected 5xx: answers other than 503 (which tells the client to retry) and 504.
+- wrong scores: a stored score that is not the double's score of the stored text;
+- unexpected 5xx: answers other than 503 (which tells the client to retry) and 504; and poison answered
+  with anything but a 4xx;
+- under overload: the fraction answered 503 and the latency of accepted requests (p50, p99).
 
 Writes bench/results/faults.json and faults.md. Run: `python bench/faults.py --faults 56`.
 """
 
 import argparse
 import asyncio
+import functools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -30,6 +39,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import aio_pika
@@ -41,9 +51,17 @@ from ingest.bridge.messages import SUBMISSION_NAMESPACE
 from stream.embedded_broker import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the model double, whose scores the wrong-score check recomputes
+from tests.doubles import _probability  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
-FAULTS = ("gateway", "scorer", "sink", "bridge", "broker", "postgres", "rabbitmq")
+FAULTS = ("gateway", "scorer", "sink", "bridge", "broker", "stall", "postgres", "rabbitmq")
+PREFIX = "Fault run text"  # every text whose delivery is counted starts so, its key the next word
+
+
+def _text(key: str, tail: str = "the pipeline must keep every acknowledged submission.") -> str:
+    return f"{PREFIX} {key}: {tail}"
 
 
 class HttpClient(threading.Thread):
@@ -60,7 +78,7 @@ class HttpClient(threading.Thread):
         with httpx.Client(timeout=10) as client:
             while not self.stop.is_set():
                 key = uuid.uuid4().hex
-                body = {"text": f"Fault run text {key}: the pipeline must keep every acknowledged submission."}
+                body = {"text": _text(key)}
                 while not self.stop.is_set():
                     try:
                         answer = client.post(f"{self.base}/v1/texts", json=body, headers={"Idempotency-Key": key})
@@ -106,6 +124,139 @@ class RabbitClient(threading.Thread):
                 await asyncio.sleep(0.5)
 
 
+class PoisonClient(threading.Thread):
+    """Sends poison to every intake in turn, with good texts beside it in the same batch: poison must get
+    a 4xx (or a dead letter), the good lines must be stored and scored, nothing must stall."""
+
+    HTTP = (  # (what, body, the answer it must get: a NUL in the text is removed, anywhere else refused)
+        ("NUL in text", {"text": "poison\u0000 in the text, then enough words to be judged by the model"}, 202),
+        ("NUL in external_id", {"text": "a good text with a bad id", "external_id": "a\u0000b"}, 422),
+        ("NUL in lang", {"text": "a good text with a bad language", "lang": "e\u0000n"}, 422),
+        ("lone surrogate in text", {"text": "lone \ud800 surrogate"}, 422),
+        ("lone surrogate in external_id", {"text": "a good text", "external_id": "x\udfff"}, 422),
+    )
+
+    def __init__(self, base: str, queue: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.base, self.queue, self.stop = base, queue, stop
+        self.answers: Counter[str] = Counter()  # "kind status"
+        self.unexpected: Counter[str] = Counter()
+        self.batch_keys: list[str] = []  # good lines of batches with a poison line, accepted
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            while not self.stop.is_set():
+                for kind, body, expected in self.HTTP:
+                    self._send(client, kind, "/v1/texts", json.dumps(body), "application/json", expected)
+                good = [uuid.uuid4().hex for _ in range(2)]
+                lines = [json.dumps({"text": _text(good[0])}), '{"text": "bad", "external_id": "p\\u0000q"}']
+                lines.append(json.dumps({"text": _text(good[1])}))
+                batch = "\n".join(lines)
+                if self._send(client, "batch with a poison line", "/v1/batches", batch, "application/x-ndjson", 202):
+                    self.batch_keys += good
+                asyncio.run(self._publish_poison())
+                self.stop.wait(1.0)
+
+    def _send(self, client: httpx.Client, kind: str, path: str, body: str, content_type: str, expected: int) -> bool:
+        """True when a batch's two good lines were accepted."""
+        try:
+            answer = client.post(f"{self.base}{path}", content=body.encode(), headers={"content-type": content_type})
+        except httpx.HTTPError:
+            return False  # a fault in progress: the HTTP client counts those
+        self.answers[f"{kind} {answer.status_code}"] += 1
+        if answer.status_code not in (expected, 503):
+            self.unexpected[f"{kind} {answer.status_code}"] += 1
+        return answer.status_code == 202 and answer.json().get("accepted") == 2
+
+    async def _publish_poison(self) -> None:
+        try:
+            async with await aio_pika.connect(RABBITMQ, timeout=5) as connection:
+                channel = await connection.channel()
+                for body in ('{"id": "p\\u0000N", "text": "poison in the id"}', '{"id": "ok", "text": "x\\u0000y"}'):
+                    await channel.default_exchange.publish(aio_pika.Message(body.encode()), routing_key=self.queue)
+                    self.answers["rabbitmq poison published"] += 1
+        except Exception:
+            pass  # a RabbitMQ fault in progress
+
+
+class SameKeyClient(threading.Thread):
+    """Every second, two concurrent submits under one Idempotency-Key with different texts: at most one
+    text may be stored under the key, and its score must be its own."""
+
+    def __init__(self, base: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.base, self.stop = base, stop
+        self.accepted: dict[str, str] = {}
+        self.answers: Counter[int] = Counter()
+        self.both_accepted = 0  # pairs in which both different texts were answered 202
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10) as client, ThreadPoolExecutor(2) as pool:
+            while not self.stop.wait(1.0):
+                key = uuid.uuid4().hex
+                bodies = [{"text": _text(key, f"version {side} of a text sent twice.")} for side in "AB"]
+                answers = list(pool.map(functools.partial(self._post, client, key), bodies))
+                accepted = [a for a in answers if a is not None and a.status_code in (200, 202)]
+                for answer in answers:
+                    if answer is not None:
+                        self.answers[answer.status_code] += 1
+                if accepted:
+                    self.accepted[key] = accepted[0].json()["submission_id"]
+                self.both_accepted += len(accepted) == 2
+
+    def _post(self, client: httpx.Client, key: str, body: dict) -> httpx.Response | None:
+        try:
+            return client.post(f"{self.base}/v1/texts", json=body, headers={"Idempotency-Key": key})
+        except httpx.HTTPError:
+            return None
+
+
+async def _overload(base: str, seconds: float, clients: int) -> dict:
+    """`clients` concurrent submitters without pause for `seconds`: how many were accepted and how fast,
+    how many were told 503 and how fast."""
+    accepted: dict[str, str] = {}
+    latency: dict[str, list[float]] = {"accepted": [], "503": [], "other": []}
+    deadline = time.monotonic() + seconds
+
+    async def submitter(client: httpx.AsyncClient) -> None:
+        while time.monotonic() < deadline:
+            key = uuid.uuid4().hex
+            started = time.perf_counter()
+            try:
+                answer = await client.post("/v1/texts", json={"text": _text(key)}, headers={"Idempotency-Key": key})
+            except httpx.HTTPError:
+                latency["other"].append(time.perf_counter() - started)
+                continue
+            took = time.perf_counter() - started
+            if answer.status_code in (200, 202):
+                accepted[key] = answer.json()["submission_id"]
+                latency["accepted"].append(took)
+            elif answer.status_code == 503:
+                latency["503"].append(took)
+                await asyncio.sleep(0.05)
+            else:
+                latency["other"].append(took)
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        await asyncio.gather(*(submitter(client) for _ in range(clients)))
+    answered = sum(len(v) for v in latency.values())
+
+    def quantile(values: list[float], q: float) -> float | None:
+        return round(sorted(values)[int(q * (len(values) - 1))] * 1000, 1) if values else None
+
+    return {
+        "accepted": accepted,
+        "requests": answered,
+        "fraction_503": round(len(latency["503"]) / answered, 3) if answered else None,
+        "other_failures": len(latency["other"]),
+        "accepted_p50_ms": quantile(latency["accepted"], 0.5),
+        "accepted_p99_ms": quantile(latency["accepted"], 0.99),
+        "503_p99_ms": quantile(latency["503"], 0.99),
+        "per_s": round(answered / seconds, 1),
+    }
+
+
 def _child(up: subprocess.Popen, name: str) -> psutil.Process | None:
     for process in psutil.Process(up.pid).children():
         try:
@@ -123,6 +274,13 @@ def _inject(fault: str, up: subprocess.Popen, data_dir: Path) -> bool:
             subprocess.run(["rabbitmqctl", "close_all_connections", "fault injection"], capture_output=True).returncode
             == 0
         )
+    if fault == "stall":
+        broker = _child(up, "broker")
+        if broker is None:
+            return False
+        broker.send_signal(signal.SIGSTOP)
+        threading.Timer(random.uniform(5, 15), lambda: broker.send_signal(signal.SIGCONT)).start()
+        return True
     if fault == "postgres":
         pid_file = data_dir / "postgres" / "postmaster.pid"
         if not pid_file.exists():
@@ -175,6 +333,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faults", type=int, default=56)
     parser.add_argument("--every", type=float, default=5.0, help="seconds between faults")
+    parser.add_argument("--overload-s", type=float, default=15.0, help="seconds of the overload phase")
+    parser.add_argument("--overload-clients", type=int, default=400, help="concurrent submitters then")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="veritext-faults-"))
@@ -200,8 +360,10 @@ def main() -> int:
         return 1
     stop = threading.Event()
     http, rabbit = HttpClient(base, stop), RabbitClient(queue, stop)
-    http.start()
-    rabbit.start()
+    poison, same_key = PoisonClient(base, queue, stop), SameKeyClient(base, stop)
+    clients = (http, rabbit, poison, same_key)
+    for client in clients:
+        client.start()
     injected: Counter[str] = Counter()
     started = time.monotonic()
     try:
@@ -223,10 +385,13 @@ def main() -> int:
         raise
     finally:
         stop.set()
-        http.join(30)
-        rabbit.join(30)
+        for client in clients:
+            client.join(30)
     faulted_s = time.monotonic() - started
-    accepted = {**http.accepted, **rabbit.accepted}
+    _wait(lambda: _ready(base), 120)
+    print(f"overload: {args.overload_clients} concurrent submitters for {args.overload_s:.0f} s", flush=True)
+    overload = asyncio.run(_overload(base, args.overload_s, args.overload_clients))
+    accepted = {**http.accepted, **rabbit.accepted, **same_key.accepted, **overload.pop("accepted")}
     ids = list(accepted.values())
     url = _database_url(data_dir)
     _wait(lambda: not _missing(url, ids), 300)
@@ -236,25 +401,40 @@ def main() -> int:
         twice_scored = conn.execute(
             "SELECT count(*) FROM (SELECT submission_id FROM scores GROUP BY submission_id HAVING count(*) > 1) d"
         ).fetchone()[0]
-        rows = conn.execute("SELECT text FROM submissions WHERE source IN ('http', 'rabbitmq')").fetchall()
+        rows = conn.execute(
+            "SELECT s.text, min(c.probability) FROM submissions s LEFT JOIN scores c ON c.submission_id = s.id "
+            "WHERE s.text LIKE 'Fault run %' GROUP BY s.id, s.text"
+        ).fetchall()
         restarts = {
             c["name"]: c["restarts"] for c in json.loads((data_dir / "up-state.json").read_text())["components"]
         }
-    keys = Counter(text.split(" ")[3].rstrip(":,") for (text,) in rows)
-    duplicated = sum(1 for key in accepted if keys[key] > 1) + twice_scored
+    keys = Counter(text.split(" ")[3].rstrip(":,") for text, _ in rows)
+    scored_keys = {text.split(" ")[3].rstrip(":,") for text, probability in rows if probability is not None}
+    lost += [key for key in poison.batch_keys if key not in scored_keys]
+    duplicated = sum(1 for key in {*accepted, *poison.batch_keys} if keys[key] > 1) + twice_scored
+    wrong = sum(1 for text, probability in rows if probability is not None and probability != _probability(text))
     up.send_signal(signal.SIGTERM)
     up.wait(120)
-    unexpected = {code: n for code, n in http.answers.items() if code >= 500 and code not in (503, 504)}
+    unexpected = {
+        code: n for code, n in (http.answers + same_key.answers).items() if code >= 500 and code not in (503, 504)
+    }
     result = {
         "faults": dict(injected),
         "faults_total": sum(injected.values()),
         "seconds_under_faults": round(faulted_s, 1),
         "accepted_http": len(http.accepted),
         "accepted_rabbitmq": len(rabbit.accepted),
+        "accepted_batch_lines_beside_poison": len(poison.batch_keys),
+        "same_key_pairs_accepted": len(same_key.accepted),
+        "same_key_pairs_both_accepted": same_key.both_accepted,
         "lost": len(lost),
         "duplicated": duplicated,
+        "wrong_scores": wrong,
         "unexpected_5xx": sum(unexpected.values()),
+        "poison_answered_otherwise": dict(poison.unexpected),
+        "poison_answers": dict(sorted(poison.answers.items())),
         "answers": {str(k): v for k, v in sorted(http.answers.items())},
+        "overload": {"clients": args.overload_clients, "seconds": args.overload_s, **overload},
         "retries_http": http.retries,
         "retries_rabbitmq": rabbit.retries,
         "component_restarts": restarts,
@@ -269,16 +449,26 @@ def main() -> int:
         f"{result['faults_total']} faults in {result['seconds_under_faults']} s on {result['machine']}, "
         "`veritext up` on embedded defaults with the RabbitMQ bridge; model double.",
         "",
-        "| faults injected | accepted (http + rabbitmq) | lost | duplicated | unexpected 5xx | 503 answers (retried) |",
-        "|---|---|---|---|---|---|",
+        "| faults injected | accepted (http + rabbitmq + batch lines beside poison + same-key pairs) | lost "
+        "| duplicated | wrong scores | unexpected 5xx | poison not refused | 503 answers (retried) |",
+        "|---|---|---|---|---|---|---|---|",
         f"| {', '.join(f'{k} {v}' for k, v in injected.items())} | {len(http.accepted)} + {len(rabbit.accepted)} "
-        f"| {result['lost']} | {duplicated} | {result['unexpected_5xx']} | {http.answers.get(503, 0)} |",
+        f"+ {len(poison.batch_keys)} + {len(same_key.accepted)} | {result['lost']} | {duplicated} | {wrong} "
+        f"| {result['unexpected_5xx']} | {sum(poison.unexpected.values())} | {http.answers.get(503, 0)} |",
+        "",
+        f"Same-key pairs (two different texts at once under one `Idempotency-Key`): {len(same_key.accepted)}, "
+        f"both answered 202 in {same_key.both_accepted}.",
+        "",
+        f"Overload ({args.overload_clients} concurrent submitters for {args.overload_s:.0f} s after the faults): "
+        f"{overload['requests']} requests ({overload['per_s']}/s), {overload['fraction_503']:.1%} answered 503 "
+        f"(p99 {overload['503_p99_ms']} ms); accepted p50 {overload['accepted_p50_ms']} ms, "
+        f"p99 {overload['accepted_p99_ms']} ms; {overload['other_failures']} other failures.",
         "",
         f"Component restarts by `up`: {', '.join(f'{k} {v}' for k, v in restarts.items())}.",
     ]
     (RESULTS / "faults.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    return 0 if not lost and not duplicated and not unexpected else 1
+    return 0 if not (lost or duplicated or wrong or unexpected or poison.unexpected) else 1
 
 
 if __name__ == "__main__":
