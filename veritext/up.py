@@ -7,12 +7,12 @@ scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set
 processes under the supervisor (veritext/supervisor.py): a child that exits is started again with
 backoff, and `veritext status` shows the restarts. SIGINT/SIGTERM stop the children, then the
 embedded services, in reverse order. The gateway, the scorer, the sink and the bridge (and `up` itself,
-for the components' restarts) serve on default local ports, replaced by free ones where another
-program holds them (veritext/ports.py); one `up` runs per data directory.
-Each detector named in `VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of
-its own (its own consumer group, no metrics port), which scores the submissions that ask for it.
-`up` says when the scorer is ready (its /healthz answers with the scorer's pid once the model is loaded),
-and leaves its addresses in the data directory for every other command on the machine (veritext/addresses.py).
+for the components' restarts) serve on default local ports, replaced by free ones where another program
+holds them (veritext/ports.py); one `up` runs per data directory. Each detector named in
+`VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of its own (its own consumer group, no metrics port),
+which scores the submissions that ask for it. `up` says when the scorer is ready (its /healthz answers
+with the scorer's pid once the model is loaded), and leaves its addresses in the data directory for
+every other command on the machine (veritext/addresses.py).
 
 The embedded broker keeps its topics in memory, so `up` marks it volatile for the children
 (`VERITEXT_KAFKA_VOLATILE`): every intake records a submission in PostgreSQL before acknowledging it
