@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: install chromium run shell test lint docs bench clean
+.PHONY: install lock chromium run shell test lint docs bench clean
 
 install: $(VENV)/.installed
 
@@ -16,12 +16,25 @@ chromium:
 		  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }; } || \
 		echo "chromium is not installed: the browser tests skip (and fail under CI=true)"
 
-$(VENV)/.installed: pyproject.toml
+# Every dependency at the version and hash requirements.lock pins (torch: the CPU build), then the
+# project itself without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[dev]'
 	touch $@
+
+# requirements.lock from pyproject.toml (after changing a dependency): pip-tools in a throwaway
+# environment, torch held to its CPU build.
+lock:
+	$(PYTHON) -m venv .lock-env
+	.lock-env/bin/python -m pip install --quiet pip-tools
+	printf 'torch==2.13.0+cpu\n' > .lock-env/torch-cpu.txt
+	.lock-env/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --strip-extras \
+		--no-emit-index-url --no-emit-find-links --constraint .lock-env/torch-cpu.txt \
+		--output-file requirements.lock pyproject.toml
+	rm -rf .lock-env
 
 run: install
 	$(BIN)/veritext up
