@@ -335,6 +335,7 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=5.0, help="seconds between faults")
     parser.add_argument("--overload-s", type=float, default=15.0, help="seconds of the overload phase")
     parser.add_argument("--overload-clients", type=int, default=400, help="concurrent submitters then")
+    parser.add_argument("--max-in-flight", type=int, help="VERITEXT_GATEWAY_MAX_IN_FLIGHT (default: the setting's)")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="veritext-faults-"))
@@ -352,6 +353,8 @@ def main() -> int:
         "VERITEXT_RABBITMQ_RESULTS_EXCHANGE": f"{queue}.results",
         **{f"VERITEXT_{c}_METRICS_PORT": str(free_port()) for c in ("SCORER", "SINK", "RABBITMQ", "UP")},
     }
+    if args.max_in_flight:
+        env["VERITEXT_GATEWAY_MAX_IN_FLIGHT"] = str(args.max_in_flight)
     log = open(data_dir / "up.log", "ab")  # noqa: SIM115
     up = subprocess.Popen([sys.executable, "-m", "veritext", "up"], cwd=ROOT, env=env, stdout=log, stderr=log)
     if not _wait(lambda: _ready(base), 180):
