@@ -19,6 +19,7 @@ from rich.table import Table
 
 from lab.dataset import LabelledText
 from lab.metrics import Metrics, compute_metrics
+from schemas.detector_spec import DetectorSpec
 from schemas.text import TextRejected, clean_text
 from scorer.detectors.base import Detector, Verdict
 from scorer.window import read_window
@@ -97,7 +98,7 @@ def _groups(rows: Sequence[Scored], field: str) -> dict[str, list[Scored]]:
 
 def report(detector: Detector, rows: Sequence[Scored], by: Sequence[str]) -> Report:
     return {
-        "detector": f"{detector.name}@{detector.version}",
+        "detector": str(DetectorSpec(detector.name, detector.version)),
         "overall": _metrics(rows),
         "by": {
             field: {value: _metrics(group) for value, group in sorted(_groups(rows, field).items())} for field in by

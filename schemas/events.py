@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.detector_spec import DetectorSpec
 from schemas.text import PlainStr
 
 __all__ = [
@@ -109,6 +110,10 @@ class ScoreEvent(_Event):
         default=None,
         description="sha256 of the text scored (hex): the sink refuses a score of another text than the one stored",
     )
+
+    @property
+    def spec(self) -> DetectorSpec:
+        return DetectorSpec(self.detector_name, self.detector_version)
 
 
 class DeadLetterEvent(_Event):

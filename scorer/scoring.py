@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
+from schemas.detector_spec import DetectorSpec
 from schemas.events import ScoreEvent, SubmissionEvent, content_hash
 from schemas.topics import Topics
 from scorer.detectors.base import Detector, Verdict
@@ -93,7 +94,7 @@ def send_outcome(
     detector: Detector, outcome: ModelOutcome, producer: EventProducer, topics: Topics, *, replayed: bool = False
 ) -> BatchOutcome:
     """Queue a [scores] event per text scored and a dead letter per text failed."""
-    spec = f"{detector.name}@{detector.version}"
+    spec = str(DetectorSpec(detector.name, detector.version))
     scored, failed = outcome.scored, outcome.failed
     latency_ms = outcome.seconds * 1000
     for job, verdict in scored:

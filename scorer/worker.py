@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 from confluent_kafka import Message
 from pydantic import ValidationError
 
+from schemas.detector_spec import DetectorSpec
 from schemas.errors import DetectorError
 from schemas.events import SubmissionEvent
 from scorer.detectors.base import Detector, Verdict, stages
@@ -79,7 +80,7 @@ class ScoringWorker:
         self._max_wait_s = max_wait_s
         self._max_batch_tokens = max_batch_tokens
         self._serves_unnamed = serves_unnamed
-        self._spec = f"{detector.name}@{detector.version}"
+        self._spec = str(DetectorSpec(detector.name, detector.version))
         self._prepare, self._score = stages(detector)
         self.metrics = metrics or ScorerMetrics(group_id)
         self._consumer_config = {"max.poll.interval.ms": max_poll_interval_ms, **self.metrics.lag.consumer_config()}

@@ -112,7 +112,7 @@ class SinkWorker:
                 extra={"submission_id": str(submission.submission_id)},
             )
         for score in stored.scores:
-            detector = f"{score.detector_name}@{score.detector_version}"
+            detector = str(score.spec)
             self.metrics.end_to_end.labels(detector).observe(max((now - score.submitted_at).total_seconds(), 0.0))
             log.info(
                 "stored score of submission %s by %s: probability %.3f",

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import Engine, select
 
 from schemas.api import RecentText, preview
+from schemas.detector_spec import DetectorSpec
 from schemas.results import Comparison
 from store.db import reading
 from store.export import csv_chunks
@@ -43,7 +44,7 @@ class SqlPageReads:
                     submission_id=score.submission_id,
                     probability=score.probability,
                     label=score.label,  # type: ignore[arg-type]
-                    detector=f"{score.detector_name}@{score.detector_version}",
+                    detector=str(DetectorSpec(score.detector_name, score.detector_version)),
                     preview=preview(text),
                     scored_at=score.scored_at,
                 )

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from schemas.detector_spec import DetectorSpec
 from schemas.errors import ConfigError
 from schemas.results import Comparison, ResultRow
 from store.models import Score, Submission
@@ -29,11 +30,12 @@ class ResultSelection:
     tenant: str | None = None  # only what this API key (its name) sent
 
 
-def _detector(spec: str) -> ColumnElement[bool]:
-    name, at, version = spec.partition("@")
-    if at:
-        return and_(Score.detector_name == name, Score.detector_version == version)
-    return or_(Score.detector_name == spec, Score.detector_version == spec)
+def _detector(text: str) -> ColumnElement[bool]:
+    """`DetectorSpec.matches` as SQL."""
+    spec = DetectorSpec.parse(text)
+    if spec.version:
+        return and_(Score.detector_name == spec.name, Score.detector_version == spec.version)
+    return or_(Score.detector_name == spec.name, Score.detector_version == spec.name)
 
 
 def iter_results(engine: Engine, selection: ResultSelection, page: int = 5000) -> Iterator[ResultRow]:

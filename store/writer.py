@@ -72,7 +72,7 @@ def _write_isolating(engine: Engine, batch: LogBatch) -> LogBatch:
     stored, refused = LogBatch(), []
     writes = [
         *((e, write_submissions, stored.submissions, "submission", None) for e in batch.submissions),
-        *((e, write_scores, stored.scores, "score", f"{e.detector_name}@{e.detector_version}") for e in batch.scores),
+        *((e, write_scores, stored.scores, "score", str(e.spec)) for e in batch.scores),
         *((e, write_failures, stored.failures, f"failure {e.subject}", None) for e in batch.failures),
     ]
     with Session(engine) as session, session.begin():

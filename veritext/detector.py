@@ -16,6 +16,7 @@ verdict's `read_chars` says where a long text's reading stopped) and scored in b
 import dataclasses
 from collections.abc import Sequence
 
+from schemas.detector_spec import DetectorSpec
 from schemas.errors import InputError
 from schemas.text import TextRejected, clean_text
 from scorer.detectors import load_detector
@@ -45,7 +46,7 @@ class Detector:
     @property
     def spec(self) -> str:
         """NAME@VERSION, as every score of this detector records it."""
-        return f"{self._model.name}@{self._model.version}"
+        return str(DetectorSpec(self._model.name, self._model.version))
 
     def score(self, texts: Sequence[str]) -> list[Verdict]:
         """One verdict per text, in order."""

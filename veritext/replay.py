@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from schemas.detector_spec import DetectorSpec
 from schemas.events import SubmissionEvent
 from scorer.detectors import Detector, load_detector
 from scorer.rescore import RescoreCounts, Rescorer
@@ -95,7 +96,7 @@ def replay_window(
     else:
         console.print(f"[yellow]The topic no longer holds the window: {gap}.[/] Re-scoring from the PostgreSQL log.")
         source, total, offers = "PostgreSQL log", logged.count, _from_log(iter_window(engine, since, until))
-    name = f"{detector.name}@{detector.version}"
+    name = str(DetectorSpec(detector.name, detector.version))
     started = time.monotonic()
     with EventProducer(kafka) as producer:
         rescorer = Rescorer(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, status
 
 from schemas.api import DetectorView
+from schemas.detector_spec import DetectorSpec
 
 __all__ = ["DetectorCatalogue"]
 
@@ -24,9 +25,9 @@ class DetectorCatalogue:
         """The NAME@VERSION a submission asks for (None: the default), or a 422 naming the choices."""
         if requested is None:
             return None
-        wanted = requested.strip()
+        wanted = DetectorSpec.parse(requested)
         for view in self.views:
-            if wanted in (view.spec, view.name, view.version):
+            if wanted.matches(view.name, view.version):
                 return None if view.default else view.spec
         known = ", ".join(view.spec for view in self.views) or "none besides the default"
         raise HTTPException(

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from schemas.detector_spec import DetectorSpec
 from schemas.errors import DetectorError
 from scorer.detectors.base import Detector
 
@@ -248,7 +249,7 @@ class DetectorInfo:
 
     @property
     def spec(self) -> str:
-        return f"{self.name}@{self.version}"
+        return str(DetectorSpec(self.name, self.version))
 
 
 def describe_detector(spec: str, options: DetectorOptions | None = None) -> DetectorInfo:
@@ -258,7 +259,7 @@ def describe_detector(spec: str, options: DetectorOptions | None = None) -> Dete
     if ":" in spec:
         plugin = _load_plugin(spec.strip())
         return DetectorInfo(plugin.name, plugin.version, None)
-    name, _, version = spec.strip().partition("@")
+    name, version = dataclasses.astuple(DetectorSpec.parse(spec))
     if name not in _FACTORIES:
         raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(_FACTORIES)}")
     built = _FACTORIES[name][0](options)
@@ -271,8 +272,8 @@ def describe_detector(spec: str, options: DetectorOptions | None = None) -> Dete
 def available_detectors(options: DetectorOptions | None = None, default: str = DEFAULT_DETECTOR) -> list[str]:
     """`NAME@VERSION` of every detector these options build, the one `default` names first."""
     options = options or DetectorOptions()
-    specs = [f"{name}@{version(options)}" for name, (version, _) in _FACTORIES.items()]
-    name = default.partition("@")[0]
+    specs = [str(DetectorSpec(name, version(options))) for name, (version, _) in _FACTORIES.items()]
+    name = DetectorSpec.parse(default).name
     return sorted(specs, key=lambda spec: not spec.startswith(f"{name}@"))
 
 
@@ -281,7 +282,7 @@ def load_detector(spec: str = DEFAULT_DETECTOR, *, cache_dir: Path, options: Det
     if ":" in spec:
         return _load_plugin(spec.strip())
     options = options or DetectorOptions()
-    name, _, version = spec.strip().partition("@")
+    name, version = dataclasses.astuple(DetectorSpec.parse(spec))
     entry = _FACTORIES.get(name)
     if entry is None:
         raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(_FACTORIES)}")

@@ -23,6 +23,7 @@ from ingest.gateway.ui.i18n import LANG_COOKIE, LANGUAGES, language, words
 from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.ui.streams import StreamSlots
 from schemas.api import RecentText, SubmitRequest, preview
+from schemas.detector_spec import DetectorSpec
 from schemas.errors import ConfigError, ServiceUnavailable
 from schemas.events import ScoreEvent
 
@@ -137,7 +138,8 @@ def text_page(
         if new:  # just submitted from this page: not in the log yet
             return render(request, "text.html", view=None, submission_id=submission_id)
         return _missing(request, "submission", submission)
-    named = [s for s in view.scores if f"{s.detector_name}@{s.detector_version}" == detector]
+    wanted = DetectorSpec.parse(detector) if detector else None
+    named = [s for s in view.scores if wanted is not None and wanted.matches(s.detector_name, s.detector_version)]
     score = (named or view.scores or [None])[0]
     others = [s for s in view.scores if s is not score]
     parts = []
@@ -204,7 +206,7 @@ async def _visible(reads: PageReads, event: ScoreEvent, tenant: str | None) -> R
                 submission_id=event.submission_id,
                 probability=event.probability,
                 label=event.label,
-                detector=f"{event.detector_name}@{event.detector_version}",
+                detector=str(event.spec),
                 preview=preview(text),
                 scored_at=event.scored_at,
             )
