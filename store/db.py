@@ -18,9 +18,16 @@ from sqlalchemy.orm import Session
 
 from schemas.errors import SchemaBehindError, ServiceUnavailable
 from schemas.secrets import plain
-from store.settings import sqlalchemy_url
+from store.settings import DatabaseSettings, sqlalchemy_url
 
-__all__ = ["check_schema", "make_engine", "migrate", "ping", "reading"]
+__all__ = [
+    "check_schema",
+    "make_engine",
+    "migrate",
+    "open_log",
+    "ping",
+    "reading",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -63,6 +70,18 @@ def migrate(url: SecretStr | str) -> None:
     """Bring the schema to the head revision (idempotent)."""
     ping(make_engine(url, pool_size=1))
     command.upgrade(_alembic_config(url), "head")
+
+
+def open_log(pool_size: int = 5) -> Engine:
+    """The log database the settings name (`VERITEXT_DATABASE_URL`), checked to answer and to be at the
+    schema this code needs; `ServiceUnavailable` or `SchemaBehindError` with a hint otherwise."""
+    engine = make_engine(DatabaseSettings().url, pool_size=pool_size)
+    try:
+        check_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def check_schema(engine: Engine) -> None:

@@ -15,10 +15,9 @@ from ingest.bulk.settings import BulkSettings
 from schemas.errors import DeliveryError
 from scorer.settings import ScorerSettings
 from store.batches import SqlBatchStore
-from store.db import check_schema, make_engine
+from store.db import open_log
 from store.queries import SqlHashIndex
 from store.recorder import recorder_for
-from store.settings import DatabaseSettings
 from stream.admin import ensure_topics
 from stream.producer import EventProducer, bulk_config
 from stream.settings import KafkaSettings
@@ -47,8 +46,7 @@ def run_ingest(
     reader, rules = open_reader(path, fmt, rules)
     kafka = KafkaSettings()
     ensure_topics(kafka)
-    engine = make_engine(DatabaseSettings().url, pool_size=2)
-    check_schema(engine)
+    engine = open_log(pool_size=2)
     ledger = SqlBatchStore(engine)
     rejects_file = RejectsFile(rejects or path.with_name(path.name + ".rejects.jsonl"))
     backlog = BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog).start()

@@ -110,15 +110,13 @@ def status(
     """Summarise a running deployment: throughput, lag, texts waiting, detector versions, errors."""
 
     def report() -> None:
-        from store.db import check_schema, make_engine
-        from store.settings import DatabaseSettings
+        from store.db import open_log
         from stream.settings import KafkaSettings
         from veritext.components import deployment_status
         from veritext.status import render_status
 
-        engine = make_engine(DatabaseSettings().url, pool_size=1)
+        engine = open_log(pool_size=1)  # a database without the log's tables says so, not with a traceback
         try:
-            check_schema(engine)  # a database without the log's tables says so, not with a traceback
             summary = deployment_status(KafkaSettings(), engine)
         finally:
             engine.dispose()
@@ -225,13 +223,10 @@ def batches(
     def show() -> int:
         from schemas.errors import ConfigError
         from store.batches import SqlBatchStore
-        from store.db import check_schema, make_engine
-        from store.settings import DatabaseSettings
+        from store.db import open_log
         from veritext.reports import batches_table, fitting
 
-        engine = make_engine(DatabaseSettings().url, pool_size=1)
-        check_schema(engine)
-        store = SqlBatchStore(engine)
+        store = SqlBatchStore(open_log(pool_size=1))
         if batch_id is None:
             found = store.recent(limit)
         else:
@@ -458,14 +453,11 @@ def compare(
         raise typer.BadParameter(f"give exactly two, A then B; got {len(detector)}", param_hint="--detector")
 
     def show() -> int:
-        from store.db import check_schema, make_engine
+        from store.db import open_log
         from store.results import compare_detectors
-        from store.settings import DatabaseSettings
         from veritext.reports import comparison_table
 
-        engine = make_engine(DatabaseSettings().url, pool_size=1)
-        check_schema(engine)
-        comparison = compare_detectors(engine, detector[0], detector[1], since, until, tenant)
+        comparison = compare_detectors(open_log(pool_size=1), detector[0], detector[1], since, until, tenant)
         if as_json:
             typer.echo(comparison.model_dump_json(indent=2))
         else:

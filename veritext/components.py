@@ -102,15 +102,13 @@ def build_scorer(detector: str | None = None, *, only_named: bool = False) -> Co
 def build_sink() -> Component:
     from sink.settings import SinkSettings
     from sink.worker import SinkWorker
-    from store.db import check_schema, make_engine
-    from store.settings import DatabaseSettings
+    from store.db import open_log
     from stream.admin import ensure_topics
     from stream.settings import KafkaSettings
 
     kafka = KafkaSettings()
     ensure_topics(kafka)
-    engine = make_engine(DatabaseSettings().url)
-    check_schema(engine)
+    engine = open_log()
     settings = SinkSettings()
     worker = SinkWorker(
         kafka, engine, group_id=settings.group_id, max_batch=settings.max_batch, max_wait_s=settings.max_wait_ms / 1000

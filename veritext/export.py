@@ -8,10 +8,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from schemas.errors import ConfigError
 from schemas.results import ResultRow
-from store.db import check_schema, make_engine
+from store.db import open_log
 from store.export import EXPORT_FORMATS, ExportFormat, write_results
 from store.results import ResultSelection, iter_results
-from store.settings import DatabaseSettings
 
 __all__ = ["run_export"]
 
@@ -31,8 +30,7 @@ def run_export(selection: ResultSelection, fmt: str | None, output: Path, consol
     chosen = export_format(fmt, output)
     if not output.parent.is_dir():
         raise ConfigError(f"{output.parent} is not a directory")
-    engine = make_engine(DatabaseSettings().url, pool_size=1)
-    check_schema(engine)
+    engine = open_log(pool_size=1)
     with Progress(
         SpinnerColumn(), TextColumn("exporting: {task.completed:,} rows"), TimeElapsedColumn(), console=console
     ) as p:

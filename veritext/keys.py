@@ -13,18 +13,15 @@ from ingest.gateway.ratelimit import parse_quota, parse_rate_limit
 from ingest.gateway.settings import AuthSettings
 from schemas.errors import InputError
 from schemas.keys import KEY_NAME, SCOPES, Scope, StoredKey
-from store.db import check_schema, make_engine
+from store.db import open_log
 from store.keys import SqlKeyStore
-from store.settings import DatabaseSettings
 from veritext.reports import fitting
 
 __all__ = ["create_key", "list_keys", "revoke_key"]
 
 
 def _store() -> SqlKeyStore:
-    engine = make_engine(DatabaseSettings().url, pool_size=1)
-    check_schema(engine)
-    return SqlKeyStore(engine)
+    return SqlKeyStore(open_log(pool_size=1))
 
 
 def _scopes(value: str) -> list[Scope]:

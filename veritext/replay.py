@@ -23,8 +23,7 @@ from schemas.events import SubmissionEvent
 from scorer.detectors import Detector, load_detector
 from scorer.rescore import RescoreCounts, Rescorer
 from scorer.settings import ScorerSettings
-from store.db import check_schema, make_engine
-from store.settings import DatabaseSettings
+from store.db import open_log
 from store.window import iter_window, window_stats
 from stream.admin import ensure_topics
 from stream.consumer import origin
@@ -56,8 +55,7 @@ def run_replay(
     out: Console,
 ) -> int:
     kafka, scorer = KafkaSettings(), ScorerSettings()
-    engine = make_engine(DatabaseSettings().url, pool_size=2)
-    check_schema(engine)
+    engine = open_log(pool_size=2)
     ensure_topics(kafka)
     detector = load_detector(detector_spec, cache_dir=scorer.model_dir, options=scorer.detector_options())
     detector.warmup()
