@@ -87,7 +87,7 @@ class BatchIntake:
             caller=caller,
             keyed=idempotency_key is not None,
         )
-        splitter = LineSplitter(self.settings.max_text_chars * 6 + 65_536)  # JSON may escape a char as \uXXXX
+        splitter = LineSplitter(self.settings.max_body_bytes)  # a line is one text's body
         try:
             async for chunk in chunks:
                 for line in splitter.feed(chunk):

@@ -53,7 +53,8 @@ class GatewaySettings(BaseSettings):
 
     @property
     def max_body_bytes(self) -> int:
-        """The body of one text request: the longest text, each character escaped as \\uXXXX, and room."""
+        """The body of one text request, or one line of a batch: the longest text, each character escaped
+        as \\uXXXX, and room."""
         return self.max_text_chars * 6 + 65_536
 
 
