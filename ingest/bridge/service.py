@@ -1,39 +1,8 @@
 """The RabbitMQ bridge: original clients put tasks on `ml_tasks`; the bridge writes each one to
-[submissions] and answers it when its score appears on [scores].
-
-How a task flows, and why none is lost or answered twice:
-
-1. A delivery is parsed (`messages.parse_task`); a malformed one is dead-lettered at once.
-2. The task is registered as waiting on its submission id (uuid5 of the task's identity) with
-   the outcome follower, then written to [submissions] (source `rabbitmq`, carrying the
-   correlation id and reply_to) by the durable producer (`acks=all`). A failed write is retried
-   with backoff while the task stays unacknowledged.
-3. When the follower sees the score (or a scorer dead letter) for that id, the answer and the
-   acknowledgement of the RabbitMQ message go out in one AMQP transaction (`replies.AmqpSession`).
-
-So a task is acknowledged only after the broker acknowledged its Kafka write, and in fact only
-when it is answered: until then the unacknowledged message in RabbitMQ is the bridge's durable
-to-do list, and the bridge keeps no state that a crash could lose. If the bridge dies or loses
-its connection, RabbitMQ redelivers every task whose answer was not committed; the bridge
-writes it again under the same submission id (the sink keeps one row and one score per
-detector version) and answers it when the new score arrives. The price: a redelivered task that
-had already been scored is scored again by the scorer (the log absorbs it), at most `prefetch`
-tasks per crash. A score for an id nobody waits on (another source, a repeat, a replay with a new
-detector version) is ignored, so replays never answer old tasks again.
-
-Why not acknowledge right after the Kafka write and answer from the log? Then the reply state
-(reply_to, correlation id, text) must be recovered after a crash from the topics, and a task
-whose answer was published just before the crash is answered again; holding the message costs
-nothing of that and gives exactly-once answers through the transaction.
-
-Because tasks wait unacknowledged, `prefetch` is also the number of tasks in flight; keep it
-below what the scorers finish within RabbitMQ's `consumer_timeout` (30 min by default), or
-RabbitMQ closes the channel and redelivers them (which this loop survives, at the price above).
-
-RabbitMQ unreachable at start or lost later: one warning line per attempt, reconnection with
-exponential backoff (`reconnect_min_s` .. `reconnect_max_s`), and the unanswered tasks come back
-by redelivery. Wrong credentials are a `ConfigError` (retrying would not help).
-"""
+[submissions] and answers it when its score appears on [scores]. A task is acknowledged only together
+with its answer, in one AMQP transaction, so none is lost or answered twice (why, and at what price:
+docs/decisions/bridge-acknowledgements.md). RabbitMQ lost: reconnection with backoff, and the unanswered
+tasks come back by redelivery; wrong credentials are a `ConfigError`."""
 
 import asyncio
 import logging
