@@ -33,7 +33,7 @@ from pydantic import AfterValidator
 
 from schemas.lookalikes import find_lookalikes
 
-__all__ = ["CleanText", "PlainStr", "TextRejected", "check_plain", "clean_text", "tampering_notes"]
+__all__ = ["CleanText", "PlainStr", "TextRejected", "check_plain", "clean_text", "tampering_notes", "too_long"]
 
 _INVISIBLE_NOTE = "removed {n} invisible character{s}"
 _LOOKALIKE_NOTE = "found {n} look-alike letter{s} of another script in {words} word{ws}"
@@ -96,6 +96,13 @@ def clean_text(text: str) -> CleanText:
         n = lookalikes.letters
         changes.append(_LOOKALIKE_NOTE.format(n=n, s="s" * (n > 1), words=words, ws="s" * (words > 1)))
     return CleanText(normal, tuple(changes))
+
+
+def too_long(text: str, max_chars: int) -> str | None:
+    """Why `text` is refused for its length at every intake (a 413, a rejected line, a dead letter), or None."""
+    if len(text) > max_chars:
+        return f"text has {len(text)} characters; the maximum is {max_chars}"
+    return None
 
 
 def tampering_notes(notes: Iterable[str]) -> list[str]:

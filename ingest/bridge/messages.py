@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.legacy import legacy_result
 from schemas.events import Confidence, Label, ScoreEvent, Segment
-from schemas.text import CleanText, TextRejected, check_plain, clean_text
+from schemas.text import CleanText, TextRejected, check_plain, clean_text, too_long
 
 __all__ = [
     "SUBMISSION_NAMESPACE",
@@ -123,8 +123,8 @@ def _text(body: dict[str, Any], max_chars: int) -> CleanText:
         cleaned = clean_text(text)
     except TextRejected as exc:
         raise MalformedTask(str(exc)) from None
-    if len(cleaned.text) > max_chars:
-        raise MalformedTask(f"text has {len(cleaned.text)} characters; the maximum is {max_chars}")
+    if reason := too_long(cleaned.text, max_chars):
+        raise MalformedTask(reason)
     return cleaned
 
 

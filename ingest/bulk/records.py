@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from schemas.events import MAX_TEXT_CHARS, SubmissionEvent
-from schemas.text import TextRejected, clean_text
+from schemas.text import TextRejected, clean_text, too_long
 
 __all__ = ["LANG_FIELD", "RecordRules"]
 
@@ -48,8 +48,8 @@ class RecordRules:
             cleaned = clean_text(text)
         except TextRejected as exc:
             return f"{self.text_field!r}: {exc}"
-        if len(cleaned.text) > self.max_chars:
-            return f"the text has {len(cleaned.text)} characters; the maximum is {self.max_chars}"
+        if reason := too_long(cleaned.text, self.max_chars):
+            return reason
         external_id = None
         if self.id_field is not None:
             value = fields.get(self.id_field)

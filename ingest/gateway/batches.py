@@ -31,6 +31,7 @@ from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
 from schemas.errors import RecordedNotQueued
 from schemas.events import SubmissionEvent
+from schemas.text import too_long
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
 
@@ -133,10 +134,8 @@ class BatchIntake:
         except ValueError as exc:  # json.JSONDecodeError and ValidationError alike
             intake.reject(line.number, _reason(exc) if isinstance(exc, ValidationError) else f"not valid JSON: {exc}")
             return
-        if len(body.text) > self.settings.max_text_chars:
-            intake.reject(
-                line.number, f"text has {len(body.text)} characters; the maximum is {self.settings.max_text_chars}"
-            )
+        if reason := too_long(body.text, self.settings.max_text_chars):
+            intake.reject(line.number, reason)
             return
         try:
             detector = self.detectors.resolve(body.detector)

@@ -26,6 +26,7 @@ from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
 from schemas.errors import RecordedNotQueued, ServiceUnavailable
 from schemas.events import ScoreEvent, Source, SubmissionEvent
+from schemas.text import too_long
 from schemas.topics import Topics
 from stream.producer import AsyncEventProducer
 
@@ -78,11 +79,8 @@ class Submitter:
         """Returns once the event is durable; with `wait_s`, also its score if it came in time.
         `detector` is the NAME@VERSION asked for (resolved by the catalogue), None for the default;
         `submission_id` is given for an idempotent retry (idempotency.py), else a fresh one is made."""
-        if len(text) > self.settings.max_text_chars:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                f"text has {len(text)} characters; the maximum is {self.settings.max_text_chars}",
-            )
+        if reason := too_long(text, self.settings.max_text_chars):
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, reason)
         self.refuse_when_behind()
         if wait_s > 0:
             self._refuse_past_the_wait_caps(tenant)
