@@ -9,6 +9,7 @@ in between makes that child fail and restart, which the supervisor reports."""
 import socket
 
 from schemas.errors import ConfigError
+from stream.embedded_broker import free_port
 
 __all__ = ["choose_port", "port_is_free"]
 
@@ -30,6 +31,4 @@ def choose_port(host: str, port: int, variable: str, *, chosen: bool) -> int:
         return port
     if chosen:
         raise ConfigError(f"{host}:{port} is taken by another program; change {variable} or stop that program")
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+    return free_port(host)

@@ -146,8 +146,8 @@ class Authenticator:
     async def from_session(self, session_id: str) -> StoredKey:
         """The live key a web page session stands for; HTTPException 401 when it expired or the key went."""
         key_id = await run_in_threadpool(self._sessions.key_of, session_id)
-        key = await self._lookup(key_id) if key_id is not None else None
-        if key is None or key.revoked_at is not None:
+        key = await self._live(key_id) if key_id is not None else None
+        if key is None:
             raise _unauthorised("the session ended: sign in again")
         return key
 
@@ -167,9 +167,12 @@ class Authenticator:
         return key
 
     async def still_valid(self, key: StoredKey) -> bool:
-        """Whether `key` is still known and not revoked (looked up again past the cache; nothing counted)."""
-        found = await self._lookup(key.key_id)
-        return found is not None and found.revoked_at is None
+        """Whether `key` is still known and not revoked (through the key cache; nothing is counted)."""
+        return await self._live(key.key_id) is not None
+
+    async def _live(self, key_id: str) -> StoredKey | None:
+        key = await self._lookup(key_id)
+        return key if key is not None and key.revoked_at is None else None
 
     async def _lookup(self, key_id: str) -> StoredKey | None:
         cached = self._cache.get(key_id)

@@ -259,7 +259,8 @@ def describe_detector(spec: str, options: DetectorOptions | None = None) -> Dete
     if ":" in spec:
         plugin = _load_plugin(spec.strip())
         return DetectorInfo(plugin.name, plugin.version, None)
-    name, version = dataclasses.astuple(DetectorSpec.parse(spec))
+    wanted = DetectorSpec.parse(spec)
+    name, version = wanted.name, wanted.version
     if name not in _FACTORIES:
         raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(_FACTORIES)}")
     built = _FACTORIES[name][0](options)
@@ -282,7 +283,8 @@ def load_detector(spec: str = DEFAULT_DETECTOR, *, cache_dir: Path, options: Det
     if ":" in spec:
         return _load_plugin(spec.strip())
     options = options or DetectorOptions()
-    name, version = dataclasses.astuple(DetectorSpec.parse(spec))
+    wanted = DetectorSpec.parse(spec)
+    name, version = wanted.name, wanted.version
     entry = _FACTORIES.get(name)
     if entry is None:
         raise DetectorError(f"unknown detector {name!r}; known detectors: {', '.join(_FACTORIES)}")

@@ -4,6 +4,7 @@ sends to the login form, which opens a server-side session (its id in an HttpOnl
 cookie, Secure behind TLS; never the key). Every form post carries a CSRF token (csrf.py)."""
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -170,6 +171,7 @@ async def score_stream(request: Request, caller: ReadingVisitor, submitter: Subm
     authenticator = request.app.state.access.authenticator
 
     async def events():
+        checked = time.monotonic()
         try:
             yield ": connected\n\n"
             while not await request.is_disconnected():
@@ -177,9 +179,11 @@ async def score_stream(request: Request, caller: ReadingVisitor, submitter: Subm
                     event = await asyncio.wait_for(queue.get(), STREAM_RECHECK_S)
                 except TimeoutError:
                     event = None
-                if caller.key is not None and not await authenticator.still_valid(caller.key):
-                    yield "event: end\ndata: the API key was revoked\n\n"
-                    return
+                if caller.key is not None and time.monotonic() - checked >= STREAM_RECHECK_S:
+                    if not await authenticator.still_valid(caller.key):
+                        yield "event: end\ndata: the API key was revoked\n\n"
+                        return
+                    checked = time.monotonic()
                 if event is None:
                     yield ": still here\n\n"
                     continue
