@@ -19,7 +19,7 @@ from ingest.bridge.metrics import BridgeMetrics
 from ingest.bridge.outcomes import Outcome, OutcomeFollower
 from ingest.bridge.replies import LOST, AmqpSession
 from ingest.bridge.settings import BridgeSettings
-from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
+from ingest.recorder import WRITE_ERRORS, GroupRecorder, SubmissionRecorder, write_submission
 from schemas.errors import ConfigError, InputError
 from schemas.events import ScoreEvent, SubmissionEvent
 from schemas.secrets import safe_url
@@ -57,7 +57,7 @@ class Bridge:
         self._url = settings.url
         self._where = safe_url(settings.url)
         self._kafka = kafka
-        self._recorder = recorder
+        self._recorder = GroupRecorder(recorder) if recorder is not None else None
         self.metrics = metrics or BridgeMetrics()
         self._follower = OutcomeFollower(kafka, self.metrics.lag.consumer_config(commits=False))
         self._producer: AsyncEventProducer | None = None

@@ -1,41 +1,85 @@
-"""Admission control at the door: a bound on the submissions in progress at once. Past it a submission
-is answered 503 with `Retry-After` at once, before its body is read, instead of queueing behind the
-others until every client times out (and retries, adding more). Reads, health and the web page's GETs
-are not counted: they stay answerable under load. The bound is per gateway process; several processes
-each hold their own. The 503 is counted with every other answer (metrics.py), as route `unmatched`."""
+"""Admission control at the door: a submission the gateway cannot answer in time is answered 503 with
+`Retry-After` at once, before its body is read, instead of queueing behind the others until every client
+times out (and retries, adding more).
+
+Two bounds, per gateway process:
+
+- `max_in_flight` submissions of any kind in progress at once (a hard cap);
+- for the quick submissions (`POST /v1/texts` without `?wait=`: acknowledged once durable), a limit
+  that follows their latency (additive increase, multiplicative decrease): it grows by about one for
+  each limit's worth of answers within `target_latency_ms`, and shrinks by a fifth, at most once per
+  target interval, when one takes longer. So at the gateway's capacity the queue stays short enough
+  for an accepted text to be answered within the target, and what is over it is told to come back.
+  Requests that wait for their score (`?wait=`, the legacy routes) and batches are bounded by the hard
+  cap and their own limits (submit.py), and their latency, which is the scorer's, does not move it.
+
+Reads, health and the web page's GETs are not counted: they stay answerable under load. The 503 is
+counted with every other answer (metrics.py), as route `unmatched`."""
 
 import json
+import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["Admission"]
+__all__ = ["Admission", "LatencyLimit"]
 
 _SUBMIT_PATHS = ("/v1/texts", "/v1/batches", "/predict", "/predictions/predict", "/check")
+_QUICK_PATH = "/v1/texts"
+
+
+class LatencyLimit:
+    """How many quick submissions may be in progress at once (see the module docstring)."""
+
+    def __init__(self, target_s: float, ceiling: int, floor: int = 4) -> None:
+        self.target_s = target_s
+        self._floor = floor
+        self._ceiling = ceiling
+        self.limit = float(min(ceiling, max(floor, 32)))
+        self._shrunk_at = 0.0
+
+    def observe(self, seconds: float) -> None:
+        if seconds <= self.target_s:
+            self.limit = min(self._ceiling, self.limit + 1.0 / self.limit)
+            return
+        now = time.monotonic()
+        if now - self._shrunk_at >= self.target_s:
+            self.limit = max(self._floor, self.limit * 0.8)
+            self._shrunk_at = now
 
 
 class Admission:
-    def __init__(self, app: ASGIApp, max_in_flight: int, retry_after_s: int) -> None:
+    def __init__(self, app: ASGIApp, max_in_flight: int, target_latency_ms: float, retry_after_s: int) -> None:
         self._app = app
         self._max = max_in_flight
         self._retry_after = str(retry_after_s).encode()
+        self.quick = LatencyLimit(target_latency_ms / 1000, ceiling=max_in_flight)
         self.in_flight = 0
+        self.quick_in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in _SUBMIT_PATHS:
             await self._app(scope, receive, send)
             return
+        quick = scope["path"] == _QUICK_PATH and b"wait=" not in scope.get("query_string", b"")
         if self.in_flight >= self._max:
-            await self._answer_503(send)
+            await self._answer_503(send, f"the gateway has {self._max} submissions in progress")
+            return
+        if quick and self.quick_in_flight >= self.quick.limit:
+            await self._answer_503(send, "the gateway is at its capacity")
             return
         self.in_flight += 1
+        self.quick_in_flight += quick
+        started = time.monotonic()
         try:
             await self._app(scope, receive, send)
         finally:
             self.in_flight -= 1
+            self.quick_in_flight -= quick
+            if quick:
+                self.quick.observe(time.monotonic() - started)
 
-    async def _answer_503(self, send: Send) -> None:
-        reason = f"the gateway has {self._max} submissions in progress; nothing was written, send it again later"
-        body = json.dumps({"detail": reason}).encode()
+    async def _answer_503(self, send: Send, why: str) -> None:
+        body = json.dumps({"detail": f"{why}; nothing was written, send it again later"}).encode()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

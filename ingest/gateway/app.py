@@ -32,7 +32,7 @@ from ingest.gateway.ui import pages as ui
 from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.ui.streams import StreamSlots
 from ingest.gateway.waiter import ScoreWaiter
-from ingest.recorder import SubmissionRecorder
+from ingest.recorder import GroupRecorder, SubmissionRecorder
 from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
@@ -73,8 +73,9 @@ def create_app(
         waiter.start(asyncio.get_running_loop())
         if backlog is not None:
             backlog.start()
-        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics, recorder, backlog)
-        app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors, recorder)
+        grouped = GroupRecorder(recorder) if recorder is not None else None
+        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics, grouped, backlog)
+        app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors, grouped)
         try:
             yield
         finally:
@@ -114,7 +115,12 @@ def create_app(
         async def _refused(request: Request, exc: PageRefused) -> Response:
             return ui.render(request, "error.html", exc.status_code, error=str(exc))
 
-    app.add_middleware(Admission, max_in_flight=settings.max_in_flight, retry_after_s=settings.retry_after_s)
+    app.add_middleware(
+        Admission,
+        max_in_flight=settings.max_in_flight,
+        target_latency_ms=settings.target_latency_ms,
+        retry_after_s=settings.retry_after_s,
+    )
     if check_host:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     instrument(app, metrics)

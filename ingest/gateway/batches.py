@@ -27,7 +27,7 @@ from ingest.gateway.detectors import DetectorCatalogue
 from ingest.gateway.idempotency import batch_id_for, line_submission_id
 from ingest.gateway.ratelimit import RateLimited
 from ingest.gateway.settings import GatewaySettings
-from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
+from ingest.recorder import WRITE_ERRORS, GroupRecorder, write_submission
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
 from schemas.errors import RecordedNotQueued
 from schemas.events import SubmissionEvent
@@ -74,7 +74,7 @@ class BatchIntake:
     topics: Topics
     settings: GatewaySettings
     detectors: DetectorCatalogue
-    recorder: SubmissionRecorder | None = None  # set when the broker is volatile
+    recorder: GroupRecorder | None = None  # set when the broker is volatile
 
     async def ingest(
         self, chunks: AsyncIterator[bytes], ledger: BatchLedger, caller: Caller, idempotency_key: str | None = None

@@ -43,23 +43,23 @@ class BatchStore(BatchLedger, Protocol):
     def recent(self, limit: int = 20, tenant: str | None = None) -> list[BatchProgress]: ...
 
 
-def _submitter(request: Request) -> Submitter:
+async def _submitter(request: Request) -> Submitter:
     return request.app.state.submitter
 
 
-def _store(request: Request) -> SubmissionStore:
+async def _store(request: Request) -> SubmissionStore:
     return request.app.state.store
 
 
-def _intake(request: Request) -> BatchIntake:
+async def _intake(request: Request) -> BatchIntake:
     return request.app.state.intake
 
 
-def _batches(request: Request) -> BatchStore:
+async def _batches(request: Request) -> BatchStore:
     return request.app.state.batches
 
 
-def _detectors(request: Request) -> DetectorCatalogue:
+async def _detectors(request: Request) -> DetectorCatalogue:
     return request.app.state.detectors
 
 

@@ -25,6 +25,9 @@ class GatewaySettings(BaseSettings):
     batch_max_bytes: int = Field(default=256 * 2**20, ge=1, description="bytes of one POST /v1/batches body")
     # Backpressure: past these the gateway answers 503 with Retry-After instead of queueing without end.
     max_in_flight: int = Field(default=256, ge=1, description="submissions in progress at once (per process)")
+    target_latency_ms: float = Field(
+        default=100.0, gt=0, description="answer time a quick submit is kept within; past it the gateway sheds load"
+    )
     max_sync_waits: int = Field(default=64, ge=1, description="requests waiting for their score at once")
     max_sync_waits_per_key: int = Field(
         default=16, ge=1, description="of them, requests of one API key (with API keys on)"

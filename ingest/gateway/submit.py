@@ -23,7 +23,7 @@ from ingest.backlog import BacklogMonitor
 from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
-from ingest.recorder import WRITE_ERRORS, SubmissionRecorder, write_submission
+from ingest.recorder import WRITE_ERRORS, GroupRecorder, write_submission
 from schemas.errors import RecordedNotQueued, ServiceUnavailable
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.text import too_long
@@ -50,7 +50,7 @@ class Submitter:
     topics: Topics
     settings: GatewaySettings
     metrics: GatewayMetrics
-    recorder: SubmissionRecorder | None = None  # set when the broker is volatile
+    recorder: GroupRecorder | None = None  # set when the broker is volatile
     backlog: BacklogMonitor | None = None
     waiting: int = field(default=0, init=False)  # requests waiting for their score now
     waiting_by_key: Counter[str | None] = field(default_factory=Counter, init=False)  # of them, by tenant

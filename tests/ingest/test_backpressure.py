@@ -1,17 +1,20 @@
 """Backpressure instead of collapse, on a real broker and PostgreSQL: past the scorers' backlog bound
 new submissions get 503 with Retry-After (nothing is written), past the cap on waiting requests a
 synchronous one gets 503 while an asynchronous one is still accepted, past the bound on submissions in
-progress any submission gets a 503 at once, bodies past their limit get 413
+progress any submission gets a 503 at once, quick submits past the number answered within the target
+latency get a 503 at once, bodies past their limit get 413
 before they are parsed, and the gateway stays ready while only the database is down."""
 
 import functools
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ingest.gateway import GatewaySettings, create_app
+from ingest.gateway.admission import LatencyLimit
 from schemas.errors import ServiceUnavailable
 from store.batches import SqlBatchStore
 from store.db import make_engine
@@ -81,6 +84,37 @@ def test_past_the_bound_on_submissions_in_progress_a_submission_gets_a_fast_503(
         for thread in waiting:
             thread.join(30)
         assert p.client.post("/v1/texts", json={"text": "once they are done: accepted"}).status_code == 202
+
+
+def test_quick_submits_slower_than_the_target_are_shed_with_a_fast_503(kafka, engine):
+    """Every quick submit takes longer than a target of 1 µs: the limit falls to its floor, so of many at
+    once some are answered 503 at once; none is lost, and one with `?wait` is not held to it."""
+    gateway = GatewaySettings(target_latency_ms=0.001)
+    with pipeline(kafka, engine, detector=None, gateway=gateway) as p, ThreadPoolExecutor(24) as pool:
+        answers = list(pool.map(lambda i: p.client.post("/v1/texts", json={"text": f"quick {i}"}), range(240)))
+        codes = [a.status_code for a in answers]
+        assert set(codes) == {202, 503}, set(codes)
+        refused = next(a for a in answers if a.status_code == 503)
+        assert "at its capacity" in refused.json()["detail"] and refused.headers["retry-after"] == "5"
+        accepted = codes.count(202)
+        wait_until(lambda: count_rows(engine)[0] == accepted, what="every accepted text stored")
+
+
+def test_the_quick_limit_follows_answer_times():
+    limit = LatencyLimit(target_s=0.1, ceiling=64)
+    start = limit.limit
+    for _ in range(100):
+        limit.observe(0.01)
+    grown = limit.limit
+    assert start < grown <= 64
+    limit.observe(0.5)
+    assert limit.limit == pytest.approx(grown * 0.8)
+    limit.observe(0.5)
+    assert limit.limit == pytest.approx(grown * 0.8), "at most one decrease per target interval"
+    for _ in range(200):
+        limit._shrunk_at = 0.0
+        limit.observe(0.5)
+    assert limit.limit == 4, "never below the floor"
 
 
 def test_bodies_past_their_limit_get_413_before_parsing(kafka, engine):

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from ingest.recorder import write_submission
+from ingest.recorder import GroupRecorder, write_submission
 from schemas.errors import RecordedNotQueued
 from schemas.events import SubmissionEvent
 from store.recorder import SqlSubmissionRecorder
@@ -42,13 +42,14 @@ def test_a_text_recorded_while_the_broker_stalls_is_named(own_broker, engine) ->
     event = _event("A text submitted while the broker stalls.")
 
     async def submit() -> None:
+        recorder = GroupRecorder(SqlSubmissionRecorder(engine))
         producer = AsyncEventProducer(kafka, timeout_s=TIMEOUT_S)
         producer.start()
         await producer.send(kafka.topics.submissions, "warm", _event("Before the stall."))
         os.kill(broker.pid, signal.SIGSTOP)
         try:
             with pytest.raises(RecordedNotQueued, match=f"recorded as submission {event.submission_id}") as refused:
-                await write_submission(producer, kafka.topics.submissions, event, SqlSubmissionRecorder(engine))
+                await write_submission(producer, kafka.topics.submissions, event, recorder)
         finally:
             os.kill(broker.pid, signal.SIGCONT)
             producer.close()

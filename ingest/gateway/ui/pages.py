@@ -61,7 +61,7 @@ SubmittingVisitor = Annotated[Caller, Depends(require("submit", page=True))]
 AdminVisitor = Annotated[Caller, Depends(require("admin", page=True))]
 
 
-def _reads(request: Request) -> PageReads:
+async def _reads(request: Request) -> PageReads:
     return request.app.state.pages
 
 
