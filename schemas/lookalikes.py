@@ -57,6 +57,7 @@ def _table() -> dict[tuple[str, str], str]:
     return table
 
 
+@functools.cache
 def _script(char: str) -> str | None:
     if not char.isalpha():
         return None
@@ -100,6 +101,7 @@ def _main_script(word: str, scripts: list[str | None], text_main: str | None) ->
     return max((s for s in _SCRIPTS if s in scripts), key=weight)
 
 
+@functools.cache
 def _ambiguous(char: str) -> bool:
     """Has a look-alike in another script (so it says little about which script a word is in)."""
     table = _table()
