@@ -8,8 +8,10 @@
      ├── DeliveryError        the broker refused or timed out a write
      ├── DetectorError        a detector could not load or score
      └── InputError           a file or argument the user gave is malformed
+          └── TooLarge         it is larger than the limit (a text, a body)
 
-The CLI turns any of them into one red line and exit code 1.
+The CLI turns any of them into one red line and exit code 1; the gateway answers an `InputError` 422
+(`TooLarge` 413) and a `ServiceUnavailable` 503 (ingest/gateway/app.py).
 """
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "RecordedNotQueued",
     "SchemaBehindError",
     "ServiceUnavailable",
+    "TooLarge",
     "VeritextError",
 ]
 
@@ -61,3 +64,7 @@ class DetectorError(VeritextError):
 
 class InputError(VeritextError):
     """A file or an argument the user gave cannot be used as it is."""
+
+
+class TooLarge(InputError):
+    """What the user gave is larger than the limit (a text past the character limit, a body)."""

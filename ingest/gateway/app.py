@@ -33,7 +33,7 @@ from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.ui.streams import StreamSlots
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import GroupRecorder, SubmissionRecorder
-from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable
+from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable, TooLarge
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
 
@@ -155,8 +155,9 @@ def create_app(
 
     @app.exception_handler(InputError)
     async def _input_refused(_: Request, exc: InputError) -> Response:
-        """What the caller sent cannot be stored as it is (the log database refused a value)."""
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+        """What the caller sent cannot be used as it is: 413 when it is too large, else 422."""
+        code = status.HTTP_413_CONTENT_TOO_LARGE if isinstance(exc, TooLarge) else status.HTTP_422_UNPROCESSABLE_CONTENT
+        return JSONResponse({"detail": str(exc)}, status_code=code)
 
     @app.exception_handler(RateLimited)
     async def _limited(_: Request, exc: RateLimited) -> Response:

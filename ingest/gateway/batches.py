@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from fastapi import HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
@@ -29,7 +28,7 @@ from ingest.gateway.ratelimit import RateLimited
 from ingest.gateway.settings import GatewaySettings
 from ingest.recorder import WRITE_ERRORS, GroupRecorder, write_submission
 from schemas.api import BatchAccepted, LineReject, SubmitRequest
-from schemas.errors import RecordedNotQueued
+from schemas.errors import InputError, RecordedNotQueued
 from schemas.events import SubmissionEvent
 from schemas.text import too_long
 from schemas.topics import Topics
@@ -139,8 +138,8 @@ class BatchIntake:
             return
         try:
             detector = self.detectors.resolve(body.detector)
-        except HTTPException as exc:
-            intake.reject(line.number, f"detector: {exc.detail}")
+        except InputError as exc:
+            intake.reject(line.number, f"detector: {exc}")
             return
         if intake.out_of_quota is None:
             try:

@@ -9,10 +9,9 @@ named detector and lists none.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fastapi import HTTPException, status
-
 from schemas.api import DetectorView
 from schemas.detector_spec import DetectorSpec
+from schemas.errors import InputError
 
 __all__ = ["DetectorCatalogue"]
 
@@ -30,6 +29,4 @@ class DetectorCatalogue:
             if wanted.matches(view.name, view.version):
                 return None if view.default else view.spec
         known = ", ".join(view.spec for view in self.views) or "none besides the default"
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"no scorer runs detector {requested!r}; the scorers run: {known}"
-        )
+        raise InputError(f"no scorer runs detector {requested!r}; the scorers run: {known}")

@@ -15,7 +15,7 @@ import re
 import uuid
 from uuid import UUID
 
-from fastapi import HTTPException, status
+from schemas.errors import InputError
 
 __all__ = ["IDEMPOTENCY_HEADER", "batch_id_for", "line_submission_id", "submission_id_for"]
 
@@ -27,10 +27,7 @@ _KEY = re.compile(r"[\x21-\x7e]{1,200}")
 
 def _checked(key: str) -> str:
     if not _KEY.fullmatch(key):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"{IDEMPOTENCY_HEADER} must be 1 to 200 printable ASCII characters without spaces",
-        )
+        raise InputError(f"{IDEMPOTENCY_HEADER} must be 1 to 200 printable ASCII characters without spaces")
     return key
 
 

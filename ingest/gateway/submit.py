@@ -17,14 +17,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fastapi import HTTPException, status
-
 from ingest.backlog import BacklogMonitor
 from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import WRITE_ERRORS, GroupRecorder, write_submission
-from schemas.errors import RecordedNotQueued, ServiceUnavailable
+from schemas.errors import RecordedNotQueued, ServiceUnavailable, TooLarge
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.text import too_long
 from schemas.topics import Topics
@@ -80,7 +78,7 @@ class Submitter:
         `detector` is the NAME@VERSION asked for (resolved by the catalogue), None for the default;
         `submission_id` is given for an idempotent retry (idempotency.py), else a fresh one is made."""
         if reason := too_long(text, self.settings.max_text_chars):
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, reason)
+            raise TooLarge(reason)
         self.refuse_when_behind()
         if wait_s > 0:
             self._refuse_past_the_wait_caps(tenant)
