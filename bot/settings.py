@@ -1,12 +1,14 @@
 """Bot settings, from `VERITEXT_TELEGRAM_*` and `VERITEXT_GATEWAY_URL` (read by the composition root only)."""
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from stream.settings import WorkerSettings
 
 __all__ = ["BotSettings"]
 
 
-class BotSettings(BaseSettings):
+class BotSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_TELEGRAM_", frozen=True, extra="ignore")
 
     token: SecretStr | None = Field(default=None, description="the bot's token from @BotFather")
@@ -18,5 +20,3 @@ class BotSettings(BaseSettings):
     rate_limit: str = Field(default="10/minute", description="texts one chat may send")
     max_file_bytes: int = Field(default=1_000_000, ge=1, description="the largest .txt document it reads")
     wait_s: float = Field(default=60.0, gt=0, description="how long it waits for a score before giving up")
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")

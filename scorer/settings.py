@@ -4,14 +4,15 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from scorer.detectors.registry import DetectorOptions
+from stream.settings import WorkerSettings
 
 __all__ = ["ScorerSettings"]
 
 
-class ScorerSettings(BaseSettings):
+class ScorerSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_SCORER_", frozen=True, extra="ignore")
 
     detector: str = "probe"  # NAME, NAME@VERSION, or module:factory for a plug-in: the default detector
@@ -35,8 +36,6 @@ class ScorerSettings(BaseSettings):
     # assignment: a joining scorer waits only until the busy one finishes its batch.
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
     model_dir: Path = Path("~/.cache/veritext/models").expanduser()
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")
 
     @property
     def detectors(self) -> list[str]:

@@ -8,12 +8,20 @@ with: the bootstrap servers and, for a real cluster, the security settings passe
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import Topics
 
-__all__ = ["KafkaSettings"]
+__all__ = ["KafkaSettings", "WorkerSettings"]
+
+
+class WorkerSettings(BaseSettings):
+    """What every worker's settings share: where it serves /metrics and /healthz. A worker's settings
+    class derives from it with its own `env_prefix` (`VERITEXT_SINK_METRICS_PORT`, ...)."""
+
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")
 
 
 class KafkaSettings(BaseSettings):

@@ -5,15 +5,16 @@
 """
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from schemas.events import MAX_TEXT_CHARS
 from schemas.keys import KEY_NAME
+from stream.settings import WorkerSettings
 
 __all__ = ["BridgeSettings"]
 
 
-class BridgeSettings(BaseSettings):
+class BridgeSettings(WorkerSettings):
     model_config = SettingsConfigDict(env_prefix="VERITEXT_RABBITMQ_", frozen=True, extra="ignore")
 
     url: SecretStr | None = Field(default=None, description="amqp://user:password@host:5672/vhost")
@@ -28,5 +29,3 @@ class BridgeSettings(BaseSettings):
     produce_timeout_s: float = Field(default=10.0, gt=0, description="one attempt to write a task to the log")
     reconnect_min_s: float = Field(default=0.5, gt=0, description="first wait before reconnecting to RabbitMQ")
     reconnect_max_s: float = Field(default=30.0, gt=0, description="longest wait between reconnection attempts")
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=0, ge=0, le=65535, description="/metrics and /healthz; 0 serves none")

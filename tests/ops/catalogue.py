@@ -50,8 +50,8 @@ def settings_classes() -> list[type[BaseSettings]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.__module__.split(".")[0] in PACKAGES:
-            found.append(cls)
+        if cls.__module__.split(".")[0] in PACKAGES and cls.model_config.get("env_prefix"):
+            found.append(cls)  # a class without a prefix is a base the others share (WorkerSettings)
     return sorted(set(found), key=lambda c: f"{c.__module__}.{c.__qualname__}")
 
 
