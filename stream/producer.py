@@ -122,6 +122,26 @@ def _millis(timestamp: datetime | None) -> int:
     return int(timestamp.timestamp() * 1000) if timestamp is not None else 0  # 0: the producer's clock
 
 
+def _produce(
+    client: Producer,
+    topic: str,
+    key: str,
+    value: bytes,
+    headers: Headers | None,
+    timestamp: datetime | None,
+    on_delivery: Callable[[KafkaError | None, Message], None],
+) -> None:
+    """Queue one event on the client; raises BufferError while its local queue is full."""
+    client.produce(
+        topic,
+        key=key.encode(),
+        value=value,
+        headers=_encode_headers(headers),
+        timestamp=_millis(timestamp),
+        on_delivery=on_delivery,
+    )
+
+
 class EventProducer:
     """Synchronous producer for worker loops: `send` buffers, `flush` makes everything durable."""
 
@@ -166,14 +186,7 @@ class EventProducer:
         value = event.model_dump_json().encode()
         while True:
             try:
-                self._producer.produce(
-                    topic,
-                    key=key.encode(),
-                    value=value,
-                    headers=_encode_headers(headers),
-                    timestamp=_millis(timestamp),
-                    on_delivery=callback,
-                )
+                _produce(self._producer, topic, key, value, headers, timestamp, callback)
                 return
             except BufferError:  # local queue full: serve callbacks, then retry
                 self._producer.poll(0.1)
@@ -265,14 +278,7 @@ class AsyncEventProducer:
             loop.call_soon_threadsafe(_resolve, delivered, err)
 
         try:
-            self._client.produce(
-                topic,
-                key=key.encode(),
-                value=event.model_dump_json().encode(),
-                headers=_encode_headers(headers),
-                timestamp=_millis(timestamp),
-                on_delivery=on_delivery,
-            )
+            _produce(self._client, topic, key, event.model_dump_json().encode(), headers, timestamp, on_delivery)
         except BufferError as exc:
             raise DeliveryError("the producer queue is full; the broker is not keeping up") from exc
         await asyncio.wait_for(delivered, self._timeout_s + 5)
