@@ -33,6 +33,15 @@ __all__ = ["LogBatch", "write_failures", "write_log", "write_scores", "write_sub
 log = logging.getLogger(__name__)
 
 _WRITE_ATTEMPTS = 5
+# Core statements run with a list of rows (executemany): SQLAlchemy sends them as one multi-row INSERT per
+# batch of rows and compiles each statement once (`.values(rows)` compiled a new statement every time).
+_INSERT_SUBMISSIONS = insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id)
+_INSERT_SCORES = (
+    insert(Score.__table__)
+    .on_conflict_do_nothing()
+    .returning(Score.__table__.c.submission_id, Score.__table__.c.detector_version)
+)
+_INSERT_FAILURES = insert(Failure.__table__).on_conflict_do_nothing().returning(Failure.__table__.c.subject)
 
 
 @dataclass
@@ -118,8 +127,7 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
     }
     if not rows:
         return []
-    statement = insert(Submission).values(list(rows.values())).on_conflict_do_nothing().returning(Submission.id)
-    inserted = set(session.scalars(statement))
+    inserted = set(session.scalars(_INSERT_SUBMISSIONS, list(rows.values())))
     return [e for e in {e.submission_id: e for e in events}.values() if e.submission_id in inserted]
 
 
@@ -133,13 +141,8 @@ def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEv
             firsts[key] = e
     if not rows:
         return []
-    statement = (
-        insert(Score)
-        .values(list(rows.values()))
-        .on_conflict_do_nothing()
-        .returning(Score.submission_id, Score.detector_version)
-    )
-    return [firsts[(submission_id, version)] for submission_id, version in session.execute(statement)]
+    inserted = session.execute(_INSERT_SCORES, list(rows.values()))
+    return [firsts[(submission_id, version)] for submission_id, version in inserted]
 
 
 def _of_the_stored_text(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:
@@ -177,6 +180,5 @@ def write_failures(session: Session, events: Sequence[DeadLetterEvent]) -> list[
     }
     if not rows:
         return []
-    statement = insert(Failure).values(list(rows.values())).on_conflict_do_nothing().returning(Failure.subject)
-    inserted = set(session.scalars(statement))
+    inserted = set(session.scalars(_INSERT_FAILURES, list(rows.values())))
     return [e for e in {e.subject: e for e in events}.values() if e.subject in inserted]

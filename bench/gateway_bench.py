@@ -1,0 +1,198 @@
+"""The gateway's intake under load: `veritext gateway` as a process of its own (one uvicorn worker) on an
+embedded broker and a scratch database on the local PostgreSQL, driven from another process by a light
+HTTP/1.1 client (keep-alive connections over raw asyncio streams, so the client is not what is measured):
+
+- **closed loop**: `--connections` clients, each sending its next `POST /v1/texts` as soon as the last
+  is answered, for `--seconds`: submissions accepted per second and their p50/p99 latency, recorded
+  first (what `veritext up` does on its volatile broker: ingest/recorder.py) against the topic only,
+  in alternating rounds so the machine's noise falls on both;
+- **overload**: `--overload-connections` clients at once, each pausing 50 ms after a 503: the share
+  answered 503, how fast the 503s come (p99), and the p50/p99 of the accepted submissions, recorded first.
+
+Writes bench/results/gateway.json and gateway.md.
+
+    python bench/gateway_bench.py [--seconds 10] [--rounds 2] [--connections 16] [--overload-connections 400]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+from scratch import scratch_database
+
+from stream.admin import ensure_topics
+from stream.embedded_broker import EmbeddedBroker, free_port
+from stream.settings import KafkaSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+_LENGTH = re.compile(rb"(?i)content-length: *(\d+)")
+
+
+async def _connection(port: int, name: int, deadline: float, answers: list[tuple[int, float]]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sent = 0
+    try:
+        while time.monotonic() < deadline:
+            body = json.dumps({"text": f"Gateway benchmark text {sent} of connection {name}."}).encode()
+            head = (
+                f"POST /v1/texts HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            started = time.perf_counter()
+            writer.write(head + body)
+            answer = await reader.readuntil(b"\r\n\r\n")
+            length = _LENGTH.search(answer)
+            await reader.readexactly(int(length.group(1)) if length else 0)
+            status = int(answer[9:12])
+            answers.append((status, time.perf_counter() - started))
+            sent += 1
+            if status == 503:
+                await asyncio.sleep(0.05)
+    finally:
+        writer.close()
+
+
+def drive(port: int, connections: int, seconds: float) -> list[tuple[int, float]]:
+    """(status, seconds) of every answer `connections` closed-loop clients got in `seconds`."""
+
+    async def run() -> list[tuple[int, float]]:
+        answers: list[tuple[int, float]] = []
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(_connection(port, c, deadline, answers) for c in range(connections)))
+        return answers
+
+    return asyncio.run(run())
+
+
+def _summary(answers: list[tuple[int, float]], seconds: float) -> dict[str, float]:
+    accepted = np.array([t for status, t in answers if status == 202]) * 1000
+    refused = np.array([t for status, t in answers if status == 503]) * 1000
+    other = sum(status not in (202, 503) for status, _ in answers)
+    return {
+        "answers": len(answers),
+        "accepted_per_s": len(accepted) / seconds,
+        "accepted_p50_ms": float(np.percentile(accepted, 50)) if len(accepted) else float("nan"),
+        "accepted_p99_ms": float(np.percentile(accepted, 99)) if len(accepted) else float("nan"),
+        "refused_share": len(refused) / len(answers) if answers else 0.0,
+        "refused_p99_ms": float(np.percentile(refused, 99)) if len(refused) else float("nan"),
+        "other_answers": other,
+    }
+
+
+class Gateway:
+    """`veritext gateway` in a process of its own, recording first or not."""
+
+    def __init__(self, kafka: KafkaSettings, database_url: str, recorded: bool) -> None:
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VERITEXT_")} | {
+            "VERITEXT_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "VERITEXT_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
+            "VERITEXT_KAFKA_VOLATILE": str(recorded).lower(),
+            "VERITEXT_DATABASE_URL": database_url,
+            "VERITEXT_GATEWAY_MAX_BACKLOG": "0",  # no scorer runs here: its lag is not what is measured
+            "VERITEXT_LOG_LEVEL": "WARNING",
+        }
+        command = [sys.executable, "-m", "veritext", "gateway", "--port", str(self.port)]
+        self._process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.close()
+        raise RuntimeError("the gateway did not become ready")
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--overload-connections", type=int, default=400)
+    args = parser.parse_args()
+
+    modes = {"topic only": False, "recorded first": True}
+    closed: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
+    with (
+        scratch_database("veritext_gateway") as database_url,
+        EmbeddedBroker() as broker,
+        ProcessPoolExecutor(1) as client,
+    ):
+        kafka = KafkaSettings(bootstrap=broker.bootstrap, topic_prefix="gwbench.")
+        ensure_topics(kafka)
+        for _ in range(args.rounds):
+            for mode, recorded in modes.items():
+                gateway = Gateway(kafka, database_url, recorded)
+                try:
+                    client.submit(drive, gateway.port, 4, 2.0).result()  # warm up
+                    answers = client.submit(drive, gateway.port, args.connections, args.seconds).result()
+                finally:
+                    gateway.close()
+                closed[mode].append(_summary(answers, args.seconds))
+        gateway = Gateway(kafka, database_url, recorded=True)
+        try:
+            client.submit(drive, gateway.port, 4, 2.0).result()
+            answers = client.submit(drive, gateway.port, args.overload_connections, args.seconds).result()
+        finally:
+            gateway.close()
+        overload = _summary(answers, args.seconds)
+
+    def median(mode: str, key: str) -> float:
+        return float(np.median([r[key] for r in closed[mode]]))
+
+    rate_ratio = median("recorded first", "accepted_per_s") / median("topic only", "accepted_per_s")
+    p50_ratio = median("recorded first", "accepted_p50_ms") / median("topic only", "accepted_p50_ms")
+    result = {
+        "cpus": os.cpu_count(),
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "connections": args.connections,
+        "closed_loop": closed,
+        "recorded_over_topic_only": {"rate": rate_ratio, "p50": p50_ratio},
+        "overload_connections": args.overload_connections,
+        "overload": overload,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "gateway.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    lines = [
+        "# Gateway intake under load (bench/gateway_bench.py)\n",
+        f"`veritext gateway` (one process) on {os.cpu_count()} CPUs, embedded broker, local PostgreSQL; "
+        f"a raw HTTP/1.1 client in another process. {args.rounds} alternating rounds of {args.seconds:g} s.\n",
+        f"| closed loop, {args.connections} connections | accepted/s | p50 ms | p99 ms | 503 share |",
+        "|---|---|---|---|---|",
+    ]
+    for mode in modes:
+        cells = [median(mode, k) for k in ("accepted_per_s", "accepted_p50_ms", "accepted_p99_ms", "refused_share")]
+        lines.append(f"| {mode} | {cells[0]:.0f} | {cells[1]:.1f} | {cells[2]:.1f} | {cells[3]:.1%} |")
+    lines += [
+        f"\nRecorded first / topic only: rate x{rate_ratio:.2f}, p50 x{p50_ratio:.2f}.\n",
+        f"| overload, {args.overload_connections} connections, recorded first | accepted/s | accepted p50 ms | "
+        "accepted p99 ms | 503 share | 503 p99 ms | other answers |",
+        "|---|---|---|---|---|---|---|",
+        f"| {args.seconds:g} s | {overload['accepted_per_s']:.0f} | {overload['accepted_p50_ms']:.1f} | "
+        f"{overload['accepted_p99_ms']:.1f} | {overload['refused_share']:.1%} | {overload['refused_p99_ms']:.1f} | "
+        f"{overload['other_answers']} |",
+    ]
+    (RESULTS / "gateway.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
