@@ -6,10 +6,11 @@ Two bounds, per gateway process:
 
 - `max_in_flight` submissions of any kind in progress at once (a hard cap);
 - for the quick submissions (`POST /v1/texts` without `?wait=`: acknowledged once durable), a limit
-  that follows their latency (additive increase, multiplicative decrease): it grows by about one for
-  each limit's worth of answers within `target_latency_ms`, and shrinks by a fifth, at most once per
-  target interval, when one takes longer. So at the gateway's capacity the queue stays short enough
-  for an accepted text to be answered within the target, and what is over it is told to come back.
+  that follows their latency (additive increase, multiplicative decrease, over windows of `WINDOW`
+  answers): it grows by one after a window whose answers came within `target_latency_ms` (all but
+  `SLOW_SHARE` of them: the target is a 99th percentile), and shrinks by a fifth after one that did not.
+  So at the gateway's capacity the queue stays short enough for an accepted text to be answered within
+  the target, and what is over it is told to come back.
   Requests that wait for their score (`?wait=`, the legacy routes) and batches are bounded by the hard
   cap and their own limits (submit.py), and their latency, which is the scorer's, does not move it.
 
@@ -25,6 +26,8 @@ __all__ = ["Admission", "LatencyLimit"]
 
 _SUBMIT_PATHS = ("/v1/texts", "/v1/batches", "/predict", "/predictions/predict", "/check")
 _QUICK_PATH = "/v1/texts"
+WINDOW = 100  # answers (at least the limit) between two changes of the limit
+SLOW_SHARE = 0.01  # of them, the share allowed past the target: the target is a 99th percentile
 
 
 class LatencyLimit:
@@ -35,16 +38,21 @@ class LatencyLimit:
         self._floor = floor
         self._ceiling = ceiling
         self.limit = float(min(ceiling, max(floor, 32)))
-        self._shrunk_at = 0.0
+        self._answered = 0
+        self._slow = 0
 
     def observe(self, seconds: float) -> None:
-        if seconds <= self.target_s:
-            self.limit = min(self._ceiling, self.limit + 1.0 / self.limit)
+        """Count one answer; at the end of each window, grow the limit by one, or shrink it by a fifth
+        when more than `SLOW_SHARE` of the window's answers took longer than the target."""
+        self._answered += 1
+        self._slow += seconds > self.target_s
+        if self._answered < max(self.limit, WINDOW):
             return
-        now = time.monotonic()
-        if now - self._shrunk_at >= self.target_s:
+        if self._slow > SLOW_SHARE * self._answered:
             self.limit = max(self._floor, self.limit * 0.8)
-            self._shrunk_at = now
+        else:
+            self.limit = min(self._ceiling, self.limit + 1)
+        self._answered = self._slow = 0
 
 
 class Admission:
