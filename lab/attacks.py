@@ -11,6 +11,10 @@ Every attack takes a seeded `random.Random`, so a benchmark run is repeatable:
 - `paragraphs`: a blank line after every second sentence;
 - `cowrite`: a human passage and a machine passage, each cut at a sentence end to `words` words,
   joined by a space in the given order; returns the text and the machine passage's character span.
+
+`typos` is for training, not measuring: the probe is fitted on copies of some texts of both labels with
+typos of another kind (a neighbouring key struck, a letter doubled, two words run together), so that
+typos say nothing about who wrote a text, and the benchmark's attacks above stay ones it never saw.
 """
 
 import random
@@ -18,7 +22,17 @@ import re
 
 from scorer.detectors.segments import sentence_ends
 
-__all__ = ["ATTACKS", "cowrite", "first_words", "flip_case", "lookalikes", "misspell", "paragraphs", "stray_spaces"]
+__all__ = [
+    "ATTACKS",
+    "cowrite",
+    "first_words",
+    "flip_case",
+    "lookalikes",
+    "misspell",
+    "paragraphs",
+    "stray_spaces",
+    "typos",
+]
 
 _LATIN_CYRILLIC = dict(zip("aceopxyABCEHKMOPTX", "асеорхуАВСЕНКМОРТХ", strict=True))
 _SWAP = _LATIN_CYRILLIC | {v: k for k, v in _LATIN_CYRILLIC.items()}
@@ -63,6 +77,29 @@ def flip_case(text: str, rng: random.Random, share: float = 0.1) -> str:
         return word[:at] + word[at].swapcase() + word[at + 1 :]
 
     return _ANY_WORD.sub(flip, text)
+
+
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю")
+_NEIGHBOURS = {row[i]: row[max(0, i - 1) : i] + row[i + 1 : i + 2] for row in _KEY_ROWS for i in range(len(row))}
+_WORD_AFTER_SPACE = re.compile(r"(?<=[^\W\d_]) (?=[^\W\d_]{3,})|[^\W\d_]{3,}")
+
+
+def typos(text: str, rng: random.Random, share: float = 0.06) -> str:
+    """A share of the words (3 letters or more) get one typo: a neighbouring key for one lower-case
+    letter, a letter doubled, or the space before them dropped."""
+
+    def change(match: re.Match[str]) -> str:
+        word = match.group()
+        if rng.random() >= share:
+            return word
+        if word == " ":
+            return ""
+        at = rng.randrange(len(word))
+        if word[at] in _NEIGHBOURS and rng.random() < 0.5:
+            return word[:at] + rng.choice(_NEIGHBOURS[word[at]]) + word[at + 1 :]
+        return word[: at + 1] + word[at:]
+
+    return _WORD_AFTER_SPACE.sub(change, text)
 
 
 def paragraphs(text: str, rng: random.Random, lang: str = "en") -> str:

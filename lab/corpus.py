@@ -19,18 +19,24 @@ Records come from `shared/data/` (see its README and `chat/README.md`) through `
 - **Left out:** DetectRL's human texts that an LLM paraphrased, polished or back-translated
   (more/README.md): they are labelled human but are no longer a person's writing alone, and as "human"
   they set the operating threshold at 0.99 (perturbed human texts, typos and split words, stay).
+- **Typos on both labels** (`with_typos`): a copy of one in `TYPO_EVERY` training-split texts, human and
+  machine alike, with typos (lab/attacks.py `typos`), read as the detector reads it. Fitted on, never
+  judged: held-out folds, the calibration and the report read the texts as they were written.
 - **The sample** (`measured_sample`): per cell (file, label, domain, generator) up to `CAPS` records, one
   per source document (`group_id`) and label, in the hashed order of `dataset.sample`. It keeps what the
   2-core machine can measure in about an hour and a half, favouring the modern chat-model files.
 """
 
 import collections
+import dataclasses
 import hashlib
+import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.attacks import typos
 from lab.dataset import SPLIT_SALT, LabelledText, read_labelled, split_of
 from schemas.reading import read_text
 from schemas.text import TextRejected, clean_text
@@ -43,6 +49,7 @@ __all__ = [
     "family_of",
     "load_corpus",
     "measured_sample",
+    "with_typos",
 ]
 
 GENRE_OF: dict[tuple[str, str], str] = {
@@ -174,6 +181,7 @@ class CorpusText:
     file: str  # stem of the file it came from
     genre: str
     family: str | None
+    augmented: bool = False  # a copy with typos (with_typos): fitted on, never judged
 
     @property
     def split(self) -> str:
@@ -244,6 +252,21 @@ def measured_sample(corpus: Corpus) -> Corpus:
     rank = {stem: i for i, stem in enumerate(_MEASURE_ORDER)}
     chosen = [item for cell in cells.values() for item in cell]
     return sorted(chosen, key=lambda item: (rank.get(item.file, len(rank)), _order(item)))
+
+
+TYPO_EVERY = 4
+
+
+def with_typos(corpus: Corpus) -> Corpus:
+    """`corpus` and, after it, the copies with typos (see the module docstring)."""
+    copies = []
+    for item in corpus:
+        digest = _order(item)
+        if item.split != "train" or int(digest[:8], 16) % TYPO_EVERY:
+            continue
+        typed = typos(item.text, random.Random(digest))
+        copies.append(dataclasses.replace(item, text=read_text(typed).text, augmented=True))
+    return [*corpus, *copies]
 
 
 def _order(item: CorpusText) -> str:

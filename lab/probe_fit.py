@@ -10,19 +10,21 @@
    without its genre (folds.py). They are what the calibration and the threshold are fitted on, so the
    probabilities describe text of a kind the model has not seen, not its own training data.
 4. **Calibration** (`calibrate`): p = sigmoid(a * z + b) by logistic regression on those logits,
-   pooled over languages, classes weighed equally (a stated prior of 0.5). The threshold: the lowest
-   probability that keeps the out-of-genre false-positive rate at most `MAX_FPR` over all human texts
-   and at most `MAX_GENRE_FPR` within each human genre (the genre a detector fails on is the one users
-   meet).
+   pooled over languages, classes weighed equally (a stated prior of 0.5). The threshold of each
+   language: the lowest probability that keeps the out-of-genre false-positive rate at most `MAX_FPR`
+   over its human texts and at most `MAX_GENRE_FPR` within each of its human genres (the genre a
+   detector fails on is the one users meet).
 5. **The segment model** (`fit_segments`): a linear model of one segment's mean state, fitted on the
    segments of the training split's texts (sentences merged as the live scorer merges them, segments.py
-   `merge_sentences`), each labelled as its text; calibrated on the validation split's segments, with the
-   threshold from which a segment reads machine at `SEGMENT_FPR` of the validation split's human segments.
+   `merge_sentences`), each labelled as its text, and on the segments of co-written texts made from
+   the training split (lab/cowritten.py), each labelled as its passage; calibrated on the validation
+   split's segments, with the threshold from which a segment reads machine at `SEGMENT_FPR` of the
+   validation split's human segments.
 """
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -46,16 +48,20 @@ __all__ = [
     "fold_models",
     "out_of_genre_logits",
     "out_of_genre_models",
+    "probe_states",
     "segment_design",
 ]
 
 MAX_FPR = 0.01
 MAX_GENRE_FPR = 0.02  # a held-out genre of 50-100 human texts may have one false positive
 SEGMENT_FPR = 0.05
+COWRITTEN_WEIGHT = 0.3  # the share of the segment model's training weight on co-written texts' segments
 THRESHOLD_RULE = (
-    f"out-of-genre human texts: FPR <= {MAX_FPR:.0%} over all of them, <= {MAX_GENRE_FPR:.0%} within each human genre"
+    f"per language, its out-of-genre human texts: FPR <= {MAX_FPR:.0%} over all of them, <= {MAX_GENRE_FPR:.0%} "
+    "within each human genre"
 )
 PRIOR = 0.5
+LANGUAGES = ("en", "ru")  # each has its own threshold (calibrate)
 
 
 @dataclass(frozen=True)
@@ -109,13 +115,13 @@ def design(
             kept.append(False)
             continue
         stats, states = measure.span(config.skip_tokens, end)
-        chosen = _probe_states(states, config.layers) if config.layers else np.zeros(0)
+        chosen = probe_states(states, config.layers) if config.layers else np.zeros(0)
         rows.append(design_row(stats, chosen, config.likelihood_features))
         kept.append(True)
     return np.array(rows), np.array(kept)
 
 
-def _probe_states(states: np.ndarray, layers: Sequence[int]) -> np.ndarray:
+def probe_states(states: np.ndarray, layers: Sequence[int]) -> np.ndarray:
     hidden = len(states) // len(CACHE_LAYERS)
     at = [CACHE_LAYERS.index(k) * hidden for k in layers]
     return np.concatenate([states[start : start + hidden] for start in at])
@@ -135,18 +141,34 @@ def segment_design(
             if end <= start:
                 continue
             stats, states = measure.span(start, end)
-            rows.append(design_row(stats, _probe_states(states, config.layers), config.likelihood_features))
+            rows.append(design_row(stats, probe_states(states, config.layers), config.likelihood_features))
             owners.append(index)
             tokens.append(end - start)
     return np.array(rows), np.array(owners, dtype=int), np.array(tokens, dtype=int)
 
 
-def fit_segments(corpus: Corpus, rows: np.ndarray, owners: np.ndarray, config: ProbeConfig) -> SegmentModel:
-    """The segment model (see the module docstring, step 5)."""
+def fit_segments(
+    corpus: Corpus,
+    rows: np.ndarray,
+    owners: np.ndarray,
+    config: ProbeConfig,
+    cowritten: tuple[np.ndarray, np.ndarray] | None = None,
+) -> SegmentModel:
+    """The segment model (see the module docstring, step 5); `cowritten`: (rows, machine) of the
+    segments of co-written training texts (lab/cowritten.py), fitted on beside the others with
+    `COWRITTEN_WEIGHT` of the total weight."""
     split = np.array([corpus[o].split for o in owners])
     machine = np.array([corpus[o].machine for o in owners])
     train = split == "train"
-    linear = fit_linear(rows[train], [corpus[o] for o in owners[train]], replace(config, c=config.segment_c))
+    x, y = rows[train], machine[train]
+    weights = _cell_weights([corpus[o] for o in owners[train]])
+    if cowritten is not None and len(cowritten[0]):
+        extra = np.full(
+            len(cowritten[0]), COWRITTEN_WEIGHT / (1 - COWRITTEN_WEIGHT) * weights.sum() / len(cowritten[0])
+        )
+        x, y = np.vstack([x, cowritten[0]]), np.concatenate([y, cowritten[1]])
+        weights = np.concatenate([weights, extra])
+    linear = _fit(x, y, weights, config.segment_c, 0)
     valid = split == "validation"
     z = linear.logits(rows[valid])
     a, b = _platt(z, machine[valid])
@@ -172,13 +194,21 @@ def _cell_weights(items: Sequence[CorpusText]) -> np.ndarray:
 
 def fit_linear(x: np.ndarray, items: Sequence[CorpusText], config: ProbeConfig) -> Linear:
     y = np.array([i.machine for i in items], dtype=int)
+    weights = _cell_weights(items) if config.balance_cells else None
+    return _fit(x, y, weights, config.c, len(config.likelihood_features), config.likelihood_weight)
+
+
+def _fit(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, c: float, likelihood: int, likelihood_weight: float = 1.0
+) -> Linear:
+    """Standardised rows, one L2 logistic regression; the first `likelihood` columns penalised
+    `likelihood_weight` times less."""
     if len(set(y)) < 2:
         raise ValueError(f"the training data need both human and machine texts (got {len(y)} of one label)")
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    scale[: len(config.likelihood_features)] /= config.likelihood_weight
-    weights = _cell_weights(items) if config.balance_cells else None
-    regression = LogisticRegression(C=config.c, class_weight="balanced", max_iter=3000)
-    regression.fit((x - mean) / scale, y, sample_weight=weights)
+    scale[:likelihood] /= likelihood_weight
+    regression = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+    regression.fit((x - mean) / scale, y.astype(int), sample_weight=weights)
     return Linear(mean, scale, regression.coef_[0].copy(), float(regression.intercept_[0]))
 
 
@@ -214,20 +244,29 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def calibrate(corpus: Corpus, logits: np.ndarray, mask: np.ndarray) -> dict[str, LanguageCalibration]:
-    """Platt scaling and the threshold from out-of-genre `logits` of the texts in `mask`, pooled over the
-    languages, shipped as the "other" entry every language falls back to. Per-language calibration was tried: with
-    Russian human text of two genres only, holding out Russian news then gave it 73% false positives."""
+    """Platt scaling from out-of-genre `logits` of the texts in `mask`, pooled over the languages (per
+    language it was tried: with Russian human text of two genres only, holding out Russian news then gave
+    it 73% false positives). The threshold follows the rule (`THRESHOLD_RULE`) within each language of
+    `LANGUAGES`, over its own human texts: one threshold for both, set by English genres, left the
+    Russian test split's recall at 0 (round 3). The "other" entry, for every other language, takes the rule
+    over all human texts."""
     machine = np.array([i.machine for i in corpus])
     genres = np.array([i.genre for i in corpus])
+    langs = np.array([i.record.lang or "other" for i in corpus])
     chosen = mask & ~np.isnan(logits)
-    z, y = logits[chosen], machine[chosen]
-    a, b = _platt(z, y)
-    p = 1.0 / (1.0 + np.exp(-(a * z + b)))
-    human = ~y.astype(bool)
-    bounds = [_threshold(p[human], MAX_FPR)]
-    for genre in sorted(set(genres[chosen][human])):
-        bounds.append(_threshold(p[human & (genres[chosen] == genre)], MAX_GENRE_FPR))
-    return {"other": LanguageCalibration(a=a, b=b, threshold=min(1.0, max(bounds)))}
+    a, b = _platt(logits[chosen], machine[chosen])
+    p = 1.0 / (1.0 + np.exp(-(a * logits + b)))
+
+    def threshold(among: np.ndarray) -> float:
+        human = among & chosen & ~machine
+        bounds = [_threshold(p[human], MAX_FPR)]
+        bounds += [_threshold(p[human & (genres == genre)], MAX_GENRE_FPR) for genre in sorted(set(genres[human]))]
+        return min(1.0, max(bounds))
+
+    calibrations = {"other": LanguageCalibration(a=a, b=b, threshold=threshold(np.ones(len(corpus), dtype=bool)))}
+    for lang in LANGUAGES:
+        calibrations[lang] = LanguageCalibration(a=a, b=b, threshold=threshold(langs == lang))
+    return calibrations
 
 
 def _threshold(human_probabilities: np.ndarray, max_fpr: float) -> float:

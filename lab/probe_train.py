@@ -1,7 +1,8 @@
 """`veritext train-probe`: measure the corpus sample, fit the probe detector, write it and its report.
 
-1. The sample of corpus.py is measured once into the measure cache (measures.py; the slow part, about
-   an hour and a half on two CPU cores the first time, seconds afterwards).
+1. The sample of corpus.py, its copies with typos and the co-written texts of cowritten.py are measured
+   once into the measure cache (measures.py; the slow part: 8,159 texts, about 70 minutes on two CPU
+   cores the first time, seconds afterwards).
 2. `fit_probe` (no model needed, only the cache) fits the shipped linear model on the training and
    validation splits, its calibration and thresholds on out-of-genre logits (probe_fit.py), and builds
    the report (probe_report.py) from the held-out folds (folds.py) and the test split.
@@ -13,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
-from lab.corpus import Corpus, load_corpus, measured_sample
+from lab.corpus import Corpus, load_corpus, measured_sample, with_typos
+from lab.cowritten import CoWritten, cowritten_texts, labelled_segments
 from lab.dataset import data_hash
 from lab.folds import Fold, held_out_folds, trainable
 from lab.measures import CACHE_LAYERS, DEFAULT_MEASURES, WORD_CUTS, Measure, MeasureCache
@@ -29,6 +31,7 @@ from lab.probe_fit import (
     fold_models,
     out_of_genre_logits,
     out_of_genre_models,
+    probe_states,
     segment_design,
 )
 from lab.probe_report import Report, calibrated, fold_metrics, metrics_of
@@ -36,7 +39,7 @@ from lab.train import progress_bar
 from schemas.events import Segment
 from scorer.detectors.packaged import REFERENCE_NUMERICS
 from scorer.detectors.probe import probe_version
-from scorer.detectors.probe_model import ProbeModel
+from scorer.detectors.probe_model import ProbeModel, design_row
 from scorer.detectors.registry import DetectorOptions, load_statistics
 from scorer.detectors.verdicts import label_of
 
@@ -47,9 +50,11 @@ WINDOW = 512
 
 def measure_corpus(
     paths: Sequence[Path], *, options: DetectorOptions, model_dir: Path, measures_dir: Path, console: Console
-) -> tuple[Corpus, dict[str, Measure], str]:
-    """The corpus sample, its measures (measuring what the cache lacks) and the scoring model's id."""
-    corpus = measured_sample(load_corpus(paths))
+) -> tuple[Corpus, list[CoWritten], dict[str, Measure], str]:
+    """The corpus sample with its copies with typos, the co-written texts made from it, their measures
+    (measuring what the cache lacks) and the scoring model's id."""
+    corpus = with_typos(measured_sample(load_corpus(paths)))
+    cowritten = cowritten_texts(corpus)
     statistics = load_statistics(
         model_dir,
         options.replace(stats_cache=None),
@@ -59,14 +64,14 @@ def measure_corpus(
         with_head=False,
     )
     cache = MeasureCache(statistics, measures_dir)
-    texts = [item.text for item in corpus]
+    texts = [item.text for item in corpus] + [item.text for item in cowritten]
     with progress_bar(console) as progress:
         task = progress.add_task("measuring", total=len(texts))
         cache.measure(texts, progress=lambda n: progress.advance(task, n))
     performer = statistics.performer.model_id if statistics.performer else None
     if performer is not None:
         raise ValueError("the probe detector is fitted on the scoring model alone; unset the performer model")
-    return corpus, {text: cache.get(text) for text in texts}, statistics.model.model_id
+    return corpus, cowritten, {text: cache.get(text) for text in texts}, statistics.model.model_id
 
 
 def train_probe(
@@ -78,10 +83,10 @@ def train_probe(
     console: Console,
     measures_dir: Path = DEFAULT_MEASURES,
 ) -> tuple[ProbeModel, Report]:
-    corpus, measures, model_id = measure_corpus(
+    corpus, cowritten, measures, model_id = measure_corpus(
         paths, options=options, model_dir=model_dir, measures_dir=measures_dir, console=console
     )
-    return fit_probe(corpus, measures, config, model_id=model_id)
+    return fit_probe(corpus, measures, config, model_id=model_id, cowritten=cowritten)
 
 
 def _labels(
@@ -100,7 +105,12 @@ def _labels(
 
 
 def fit_probe(
-    corpus: Corpus, measures: dict[str, Measure], config: ProbeConfig, *, model_id: str
+    corpus: Corpus,
+    measures: dict[str, Measure],
+    config: ProbeConfig,
+    *,
+    model_id: str,
+    cowritten: Sequence[CoWritten] = (),
 ) -> tuple[ProbeModel, Report]:
     """The artifact and its report, from measured texts (see the module docstring)."""
     x, kept = design(corpus, measures, config)
@@ -113,10 +123,13 @@ def fit_probe(
     per_fold = fold_models(corpus, x, folds, config)
     models = out_of_genre_models(per_fold)
     oof = out_of_genre_logits(corpus, x, np.arange(len(corpus)), models)
-    calibrations = calibrate(corpus, oof, fit_mask)
+    written = np.array([not item.augmented for item in corpus])
+    calibrations = calibrate(corpus, oof, fit_mask & written)
     fitted = fit_linear(x[fit_mask], [item for item, keep in zip(corpus, fit_mask, strict=True) if keep], config)
     segment_rows = segment_design(corpus, measures, config)
-    segment = fit_segments(corpus, segment_rows[0], segment_rows[1], config)
+    segment = fit_segments(
+        corpus, segment_rows[0], segment_rows[1], config, _cowritten_rows(cowritten, measures, config)
+    )
     model = ProbeModel(
         model=model_id,
         window=WINDOW,
@@ -138,6 +151,20 @@ def fit_probe(
     return model, _report(model, corpus, measures, x, oof, segment_rows, folds, per_fold, config)
 
 
+def _cowritten_rows(
+    cowritten: Sequence[CoWritten], measures: dict[str, Measure], config: ProbeConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, machine) of the co-written texts' segments that lie in one passage."""
+    rows, machine = [], []
+    for measure, start, end, is_machine in labelled_segments(
+        cowritten, measures, config.skip_tokens, config.segment_tokens
+    ):
+        stats, states = measure.span(start, end)
+        rows.append(design_row(stats, probe_states(states, config.layers), config.likelihood_features))
+        machine.append(is_machine)
+    return np.array(rows).reshape(len(rows), -1), np.array(machine, dtype=bool)
+
+
 def _report(
     model: ProbeModel,
     corpus: Corpus,
@@ -155,8 +182,9 @@ def _report(
     }
     human_fpr = {}
     oof_p = calibrated(model, oof, langs)
-    for key in sorted({f"{langs[i]} / {item.genre}" for i, item in enumerate(corpus) if not item.machine}):
-        index = [i for i, item in enumerate(corpus) if not item.machine and f"{langs[i]} / {item.genre}" == key]
+    humans = [i for i, item in enumerate(corpus) if not item.machine and not item.augmented]
+    for key in sorted({f"{langs[i]} / {corpus[i].genre}" for i in humans}):
+        index = [i for i in humans if f"{langs[i]} / {corpus[i].genre}" == key]
         thresholds = np.array([model.calibration(langs[i]).threshold for i in index])
         human_fpr[key] = {"n": len(index), "fpr": float((oof_p[index] >= thresholds).mean())}
     test = np.flatnonzero([item.split == "test" for item in corpus])

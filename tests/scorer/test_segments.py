@@ -59,11 +59,18 @@ def _segments(*parts: tuple[float, int]) -> list[Segment]:
 
 
 def test_label_is_mixed_only_when_large_parts_disagree() -> None:
-    assert label_of(0.6, 0.8, _segments((0.95, 100), (0.05, 100))) == "mixed"
-    assert label_of(0.9, 0.8, _segments((0.95, 100), (0.9, 100))) == "machine"
-    assert label_of(0.1, 0.8, _segments((0.05, 100), (0.1, 100))) == "human"
-    assert label_of(0.9, 0.8, _segments((0.95, 190), (0.05, 10))) == "machine"  # a small dissent is no mix
-    assert label_of(0.5, 0.8, _segments((0.95, 20), (0.05, 20))) == "human"  # too few tokens either way
+    assert label_of(0.6, 0.8, _segments((0.95, 100), (0.05, 100)), 0.7) == "mixed"
+    assert label_of(0.9, 0.8, _segments((0.95, 100), (0.9, 100)), 0.7) == "machine"
+    assert label_of(0.1, 0.8, _segments((0.05, 100), (0.1, 100)), 0.7) == "human"
+    assert label_of(0.9, 0.8, _segments((0.95, 190), (0.05, 10)), 0.7) == "machine"  # a small dissent is no mix
+    assert label_of(0.5, 0.8, _segments((0.95, 20), (0.05, 20)), 0.7) == "human"  # too few tokens either way
+
+
+def test_a_machine_passage_makes_a_mix_and_lone_sentences_do_not() -> None:
+    passage = _segments(*[(0.9, 25)] * 4, *[(0.1, 25)] * 4)
+    assert label_of(0.5, 0.8, passage, 0.7) == "mixed"
+    lone = _segments((0.1, 20), (0.9, 30), (0.1, 20), (0.1, 20), (0.9, 30), (0.1, 20), (0.1, 20), (0.1, 20))
+    assert label_of(0.3, 0.8, lone, 0.7) == "human", "two sentences that read machine among human ones"
 
 
 def test_confidence_follows_length_and_margin() -> None:
