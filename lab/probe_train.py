@@ -162,7 +162,9 @@ def _cowritten_rows(
         stats, states = measure.span(start, end)
         rows.append(design_row(stats, probe_states(states, config.layers), config.likelihood_features))
         machine.append(is_machine)
-    return np.array(rows).reshape(len(rows), -1), np.array(machine, dtype=bool)
+    if not rows:
+        return np.zeros((0, 0)), np.zeros(0, dtype=bool)
+    return np.array(rows), np.array(machine, dtype=bool)
 
 
 def _report(
