@@ -48,8 +48,8 @@ __all__ = [
     "fold_models",
     "out_of_genre_logits",
     "out_of_genre_models",
-    "probe_states",
     "segment_design",
+    "span_row",
 ]
 
 MAX_FPR = 0.01
@@ -114,14 +114,20 @@ def design(
         if end is None or end <= config.skip_tokens:
             kept.append(False)
             continue
-        stats, states = measure.span(config.skip_tokens, end)
-        chosen = probe_states(states, config.layers) if config.layers else np.zeros(0)
-        rows.append(design_row(stats, chosen, config.likelihood_features))
+        rows.append(span_row(measure, config.skip_tokens, end, config))
         kept.append(True)
     return np.array(rows), np.array(kept)
 
 
-def probe_states(states: np.ndarray, layers: Sequence[int]) -> np.ndarray:
+def span_row(measure: Measure, start: int, end: int, config: ProbeConfig) -> np.ndarray:
+    """The design row of tokens [start, end) of a measured text: its likelihood features and its mean
+    state over the configured layers."""
+    stats, states = measure.span(start, end)
+    chosen = _probe_states(states, config.layers) if config.layers else np.zeros(0)
+    return design_row(stats, chosen, config.likelihood_features)
+
+
+def _probe_states(states: np.ndarray, layers: Sequence[int]) -> np.ndarray:
     hidden = len(states) // len(CACHE_LAYERS)
     at = [CACHE_LAYERS.index(k) * hidden for k in layers]
     return np.concatenate([states[start : start + hidden] for start in at])
@@ -140,8 +146,7 @@ def segment_design(
         for start, end in itertools.pairwise(bounds):
             if end <= start:
                 continue
-            stats, states = measure.span(start, end)
-            rows.append(design_row(stats, probe_states(states, config.layers), config.likelihood_features))
+            rows.append(span_row(measure, start, end, config))
             owners.append(index)
             tokens.append(end - start)
     return np.array(rows), np.array(owners, dtype=int), np.array(tokens, dtype=int)

@@ -31,15 +31,15 @@ from lab.probe_fit import (
     fold_models,
     out_of_genre_logits,
     out_of_genre_models,
-    probe_states,
     segment_design,
+    span_row,
 )
 from lab.probe_report import Report, calibrated, fold_metrics, metrics_of
 from lab.train import progress_bar
 from schemas.events import Segment
 from scorer.detectors.packaged import REFERENCE_NUMERICS
 from scorer.detectors.probe import probe_version
-from scorer.detectors.probe_model import ProbeModel, design_row
+from scorer.detectors.probe_model import ProbeModel
 from scorer.detectors.registry import DetectorOptions, load_statistics
 from scorer.detectors.verdicts import label_of
 
@@ -159,8 +159,7 @@ def _cowritten_rows(
     for measure, start, end, is_machine in labelled_segments(
         cowritten, measures, config.skip_tokens, config.segment_tokens
     ):
-        stats, states = measure.span(start, end)
-        rows.append(design_row(stats, probe_states(states, config.layers), config.likelihood_features))
+        rows.append(span_row(measure, start, end, config))
         machine.append(is_machine)
     if not rows:
         return np.zeros((0, 0)), np.zeros(0, dtype=bool)

@@ -1,13 +1,16 @@
 """`veritext` commands of the detector lab: the detectors available, evaluation, and training their artifacts."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lab.dataset import TRAIN_PER_CELL, VALIDATION_PER_CELL
 from schemas.errors import InputError
 from veritext.cli.app import app, console, out, run_command
+
+if TYPE_CHECKING:  # imported where used: the model's settings are not loaded for every command
+    from scorer.settings import ScorerSettings
 
 
 @app.command()
@@ -76,9 +79,7 @@ def train_calibration(
         from scorer.settings import ScorerSettings
 
         settings = ScorerSettings()
-        if output is None and settings.model != "packaged":
-            raise InputError("name the artifact with --output when the model is not the packaged one")
-        target = output or PACKAGED_CALIBRATION
+        target = _artifact(output, PACKAGED_CALIBRATION, settings)
         calibration = train(
             data or [LabSettings().labelled_data / "en", LabSettings().labelled_data / "ru"],
             output=target,
@@ -95,6 +96,13 @@ def train_calibration(
         console.print(f"wrote {target} (data sha256 {calibration.data_sha256[:12]})")
 
     run_command(fit)
+
+
+def _artifact(output: Path | None, packaged: Path, settings: "ScorerSettings") -> Path:
+    """Where a fitted artifact goes: `output`, else the committed one, which fits the packaged model only."""
+    if output is None and settings.model != "packaged":
+        raise InputError("name the artifact with --output when the model is not the packaged one")
+    return output or packaged
 
 
 @app.command("train-probe")
@@ -117,9 +125,7 @@ def train_probe(
         from scorer.settings import ScorerSettings
 
         settings = ScorerSettings()
-        if output is None and settings.model != "packaged":
-            raise InputError("name the artifact with --output when the model is not the packaged one")
-        target = output or PACKAGED_PROBE
+        target = _artifact(output, PACKAGED_PROBE, settings)
         try:
             model, report = train(
                 data or [LabSettings().labelled_data],
