@@ -56,11 +56,11 @@ class LatencyLimit:
 
 
 class Admission:
-    def __init__(self, app: ASGIApp, max_in_flight: int, target_latency_ms: float, retry_after_s: int) -> None:
+    def __init__(self, app: ASGIApp, max_in_flight: int, quick: LatencyLimit, retry_after_s: int) -> None:
         self._app = app
         self._max = max_in_flight
         self._retry_after = str(retry_after_s).encode()
-        self.quick = LatencyLimit(target_latency_ms / 1000, ceiling=max_in_flight)
+        self.quick = quick
         self.in_flight = 0
         self.quick_in_flight = 0
 

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ingest.backlog import BacklogMonitor
 from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
-from ingest.gateway.admission import Admission
+from ingest.gateway.admission import Admission, LatencyLimit
 from ingest.gateway.auth import Access, LoginNeeded, PageRefused
 from ingest.gateway.batches import BatchIntake
 from ingest.gateway.deps import BatchStore, SubmissionStore
@@ -115,10 +115,11 @@ def create_app(
         async def _refused(request: Request, exc: PageRefused) -> Response:
             return ui.render(request, "error.html", exc.status_code, error=str(exc))
 
+    app.state.quick_limit = LatencyLimit(settings.target_latency_ms / 1000, ceiling=settings.max_in_flight)
     app.add_middleware(
         Admission,
         max_in_flight=settings.max_in_flight,
-        target_latency_ms=settings.target_latency_ms,
+        quick=app.state.quick_limit,
         retry_after_s=settings.retry_after_s,
     )
     if check_host:
