@@ -1,10 +1,13 @@
 """The bot's handlers and its long-polling loop (python-telegram-bot). `/start` and `/help` explain it;
-a text message or a .txt document is scored through the gateway and answered; a chat past its rate
-limit, a file it cannot read and every trouble of the gateway get a polite answer. No update can stop
+a text message, a .txt file or a document (PDF, DOCX, ODT, HTML, Markdown: read by the gateway's
+`/v1/documents`, its passages named by page or paragraph, as the bot does not hold its text) is scored
+through the gateway and answered; a chat past its rate limit, a file it cannot read and every trouble
+of the gateway get a polite answer. No update can stop
 the bot: an unexpected error is logged and the next update is handled."""
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from limits import parse
 from limits.storage import MemoryStorage
@@ -15,7 +18,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot import replies
-from bot.gateway import GatewayClient, GatewayTrouble
+from bot.gateway import GatewayClient, GatewayTrouble, Scored
 from bot.metrics import BotMetrics
 from bot.settings import BotSettings
 from schemas.errors import ConfigError, ServiceUnavailable
@@ -40,7 +43,8 @@ class _Handlers:
     async def text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is not None and message.text and await self._allowed(message):
-            await self._answer(message, message.text)
+            text = message.text
+            await self._answer(message, lambda: self._gateway.score(text))
 
     async def document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -49,9 +53,7 @@ class _Handlers:
         lang = _lang(message)
         document = message.document
         too_big = replies.too_big(self._settings.max_file_bytes, lang)
-        if not (document.file_name or "").lower().endswith(".txt") and document.mime_type != "text/plain":
-            await self._say(message, replies.unreadable(lang), "unreadable")
-            return
+        plain = (document.file_name or "").lower().endswith(".txt") or document.mime_type == "text/plain"
         if (document.file_size or 0) > self._settings.max_file_bytes:
             await self._say(message, too_big, "unreadable")
             return
@@ -62,12 +64,15 @@ class _Handlers:
         if len(content) > self._settings.max_file_bytes:
             await self._say(message, too_big, "unreadable")
             return
+        if not plain:  # PDF, DOCX, ...: the gateway reads it (and says why when it cannot)
+            await self._answer(message, lambda: self._gateway.score_document(content, document.file_name))
+            return
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             await self._say(message, replies.unreadable(lang), "unreadable")
             return
-        await self._answer(message, text)
+        await self._answer(message, lambda: self._gateway.score(text))
 
     async def _allowed(self, message: Message) -> bool:
         """Count the text against the chat's rate limit; past it, say when to try again."""
@@ -78,11 +83,11 @@ class _Handlers:
         await self._say(message, replies.wait_a_bit(max(1, int(reset - time.time())), _lang(message)), "limited")
         return False
 
-    async def _answer(self, message: Message, text: str) -> None:
+    async def _answer(self, message: Message, scoring: Callable[[], Awaitable[Scored]]) -> None:
         lang = _lang(message)
         chat = str(message.chat_id)
         try:
-            scored = await self._gateway.score(text)
+            scored = await scoring()
         except GatewayTrouble as problem:
             log.warning("the gateway did not score a text of chat %s: %s", chat, problem)
             await self._say(message, replies.trouble(problem, lang), "trouble")

@@ -1,5 +1,6 @@
-"""The bot's client of the gateway: submit a text, wait for its score, and turn every way that can fail
-into a `GatewayTrouble` with a kind the replies can put politely. Never raises anything else."""
+"""The bot's client of the gateway: submit a text or a document, wait for its score, and turn every way
+that can fail into a `GatewayTrouble` with a kind the replies can put politely. Never raises anything
+else."""
 
 import asyncio
 import time
@@ -44,30 +45,32 @@ class GatewayClient:
     async def score(self, text: str) -> Scored:
         deadline = time.monotonic() + self._wait_s
         answer = await self._call("POST", "/v1/texts", params={"wait": 30}, json={"text": text})
-        view = answer.json()
-        submission = view["submission_id"]
+        view = await self._scored(answer.json(), f"/v1/texts/{answer.json()['submission_id']}", deadline)
+        return _scored(text, view["scores"][0])
+
+    async def score_document(self, data: bytes, filename: str | None) -> Scored:
+        """A file (PDF, DOCX, ...): the gateway reads its text; each segment names its page or paragraph
+        (`part`) instead of the bot quoting it (the bot does not hold the text)."""
+        deadline = time.monotonic() + self._wait_s
+        answer = await self._call("POST", "/v1/documents", files={"file": (filename or "document", data)})
+        view = await self._scored({"status": "queued"}, answer.json()["href"], deadline)
+        return _scored("", view["verdicts"][0])
+
+    async def _scored(self, view: dict[str, Any], href: str, deadline: float) -> dict[str, Any]:
+        """`view` once scored: polled at `href` until then."""
         while view.get("status") != "scored":
             if view.get("status") == "failed":
                 raise GatewayTrouble("refused", view.get("failure") or "the text could not be scored")
             if time.monotonic() > deadline:
                 raise GatewayTrouble("slow", "no score in time")
             await asyncio.sleep(1.0)
-            view = await self._view(submission)
-        score = view["scores"][0]
-        return Scored(
-            text=text,
-            probability=score["probability"],
-            label=score["label"],
-            confidence=score.get("confidence"),
-            too_short=score.get("too_short", False),
-            detector=f"{score['detector_name']}@{score['detector_version']}",
-            segments=score.get("segments") or [],
-        )
+            view = await self._view(href)
+        return view
 
-    async def _view(self, submission: str) -> dict[str, Any]:
-        """The submission as the log holds it; queued while the log does not hold it yet (404)."""
+    async def _view(self, href: str) -> dict[str, Any]:
+        """The submission or document as the log holds it; queued while the log does not hold it yet (404)."""
         try:
-            return (await self._call("GET", f"/v1/texts/{submission}")).json()
+            return (await self._call("GET", href)).json()
         except GatewayTrouble as trouble:
             if trouble.kind == "missing":
                 return {"status": "queued"}
@@ -100,3 +103,16 @@ class GatewayClient:
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+def _scored(text: str, score: dict[str, Any]) -> Scored:
+    """A score (`/v1/texts`) or a verdict (`/v1/documents`) as the replies use it."""
+    return Scored(
+        text=text,
+        probability=score["probability"],
+        label=score["label"],
+        confidence=score.get("confidence"),
+        too_short=score.get("too_short", False),
+        detector=f"{score['detector_name']}@{score['detector_version']}",
+        segments=score.get("segments") or [],
+    )

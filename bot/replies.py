@@ -9,10 +9,10 @@ from bot.gateway import GatewayTrouble, Scored
 __all__ = ["HELP", "language_of", "too_big", "trouble", "unreadable", "verdict", "wait_a_bit"]
 
 HELP = (
-    "<b>veritext</b>: пришлите текст (или файл .txt), и я оценю, насколько вероятно, что его написала "
-    "языковая модель, и отмечу самые «машинные» предложения.\n\n"
-    "Send me a text (or a .txt file) and I will tell how likely it is that a language model wrote it, "
-    "and mark its most machine-like sentences.\n\n"
+    "<b>veritext</b>: пришлите текст или документ (PDF, DOCX, ODT, HTML, Markdown, .txt), и я оценю, "
+    "насколько вероятно, что его написала языковая модель, и отмечу самые «машинные» места.\n\n"
+    "Send me a text or a document (PDF, DOCX, ODT, HTML, Markdown, .txt) and I will tell how likely it is "
+    "that a language model wrote it, and mark its most machine-like passages.\n\n"
     "/help — это сообщение / this message"
 )
 
@@ -38,8 +38,8 @@ _SAY = {
         "unreachable": "Сервис оценки сейчас недоступен. Попробуйте позже.",
         "refused": "Сервис отказал в оценке. Сообщите администратору бота.",
         "missing": "Сервис потерял этот текст. Пришлите его ещё раз.",
-        "too_big": "Файл слишком большой: я читаю файлы .txt до {limit} КБ.",
-        "unreadable": "Я читаю только текстовые файлы .txt в UTF-8.",
+        "too_big": "Файл слишком большой: я читаю файлы до {limit} КБ.",
+        "unreadable": "Я читаю текстовые файлы .txt только в UTF-8.",
         "wait": "Слишком много текстов из этого чата. Подождите {retry} с.",
     },
     "en": {
@@ -55,8 +55,8 @@ _SAY = {
         "unreachable": "The scoring service is unavailable right now. Please try again later.",
         "refused": "The service refused to score it. Please tell the bot's administrator.",
         "missing": "The service lost track of this text. Please send it again.",
-        "too_big": "The file is too large: I read .txt files up to {limit} KB.",
-        "unreadable": "I read only .txt files in UTF-8.",
+        "too_big": "The file is too large: I read files up to {limit} KB.",
+        "unreadable": "I read .txt files in UTF-8 only.",
         "wait": "Too many texts from this chat. Please wait {retry} s.",
     },
 }
@@ -84,12 +84,22 @@ def verdict(scored: Scored, lang: str) -> str:
     if len(scored.segments) > 1 and marked:
         lines += ["", say["sentences"]]
         for segment in marked[:MOST_MARKED]:
+            if not scored.text:  # a document: the gateway names the page, the bot does not hold the text
+                lines.append(f"• {escape(_part(segment.get('part', ''), lang))} — {segment['probability']:.0%}")
+                continue
             quote = scored.text[segment["start"] : segment["end"]].strip()
             if len(quote) > QUOTE_CHARS:
                 quote = quote[: QUOTE_CHARS - 1] + "…"
             lines.append(f"• <i>{escape(quote)}</i> — {segment['probability']:.0%}")
     lines += ["", f"<code>{escape(say['detector'].format(detector=scored.detector))}</code>"]
     return "\n".join(lines)
+
+
+def _part(label: str, lang: str) -> str:
+    """ "page 3" / "paragraph 2" in the reader's language."""
+    if lang == "ru":
+        return label.replace("page", "страница").replace("paragraph", "абзац")
+    return label
 
 
 def trouble(problem: GatewayTrouble, lang: str) -> str:

@@ -18,5 +18,7 @@ class BotSettings(WorkerSettings):
     )
     gateway_key: SecretStr | None = Field(default=None, description="an API key, when the gateway asks for one")
     rate_limit: str = Field(default="10/minute", description="texts one chat may send")
-    max_file_bytes: int = Field(default=1_000_000, ge=1, description="the largest .txt document it reads")
+    max_file_bytes: int = Field(
+        default=20_000_000, ge=1, description="the largest file it downloads (Telegram lets a bot fetch 20 MB)"
+    )
     wait_s: float = Field(default=60.0, gt=0, description="how long it waits for a score before giving up")

@@ -69,6 +69,9 @@ class SubmissionEvent(_Event):
     )
     normalised: list[str] = Field(default=[], max_length=8, description="what the intake changed in the text")
     tenant: PlainStr | None = Field(default=None, max_length=64, description="the API key (its name) that sent it")
+    document_id: UUID | None = Field(
+        default=None, description="the uploaded file the text was read from; its original is in the object store"
+    )
     submitted_at: datetime = Field(default_factory=utcnow)
 
 

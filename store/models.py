@@ -3,9 +3,11 @@ detector version) score, one per failure, keyed by what it is about (stage, subm
 version). Scores carry no foreign key on purpose: the two topics are consumed independently, so a score
 may be stored before its submission.
 
-Two tables are not built from the topics: `batches`, the bulk ingest's own ledger (how many events
-each run wrote, and whether it finished), which turns counts into progress; and `api_keys`, the
-gateway's keys (`veritext keys`), stored hashed.
+Some tables are not built from the topics: `batches`, the bulk ingest's own ledger (how many events
+each run wrote, and whether it finished), which turns counts into progress; `api_keys`, the
+gateway's keys (`veritext keys`), stored hashed; `web_sessions`, the web page's sign-ins; and
+`documents`, the uploaded files (where the original is kept, where each page starts in the text),
+written by the gateway before their text is submitted.
 """
 
 from datetime import datetime
@@ -16,7 +18,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiKey", "Base", "Batch", "Failure", "Score", "Submission"]
+__all__ = ["ApiKey", "Base", "Batch", "Document", "Failure", "Score", "Submission", "WebSession"]
 
 
 class Base(DeclarativeBase):
@@ -37,6 +39,7 @@ class Submission(Base):
     detector: Mapped[str | None] = mapped_column(String(160))  # NAME@VERSION asked for; None: the default
     normalised: Mapped[list[str]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))  # what intake changed
     tenant: Mapped[str | None] = mapped_column(String(64), index=True)  # the API key's name; None: no auth
+    document_id: Mapped[UUID | None] = mapped_column()  # the uploaded file the text was read from
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -111,3 +114,24 @@ class WebSession(Base):
     key_id: Mapped[str] = mapped_column(String(16), ForeignKey("api_keys.key_id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Document(Base):
+    """An uploaded file: the key of its original in the object store, its sha256, and where each page or
+    paragraph starts in its text (`[{start, label}]`). Deleting it by its owner keeps the row, with
+    when and by whom, and drops the original and the text (the submission's text is emptied)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    submission_id: Mapped[UUID] = mapped_column(index=True)
+    tenant: Mapped[str | None] = mapped_column(String(64), index=True)
+    filename: Mapped[str | None] = mapped_column(String(256))
+    media_type: Mapped[str] = mapped_column(String(128))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(Text)
+    parts: Mapped[list[dict]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(String(64))

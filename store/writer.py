@@ -120,6 +120,7 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
             "correlation_id": e.correlation_id,
             "detector": e.detector,
             "tenant": e.tenant,
+            "document_id": e.document_id,
             "normalised": e.normalised,
             "submitted_at": e.submitted_at,
         }

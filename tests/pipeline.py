@@ -1,21 +1,26 @@
 """A whole pipeline in one test process: the gateway app (TestClient), a scorer and a sink,
 each on real Kafka and PostgreSQL; only the detector is chosen by the test."""
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ingest.backlog import BacklogMonitor
+from ingest.documents.objects import ObjectStore
+from ingest.documents.shelf import DocumentShelf
 from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.detectors import DetectorCatalogue
 from scorer.detectors.base import Detector
 from scorer.worker import ScoringWorker
 from sink.worker import SinkWorker
 from store.batches import SqlBatchStore
+from store.documents import SqlDocumentStore
 from store.models import Score, Submission
 from store.queries import SqlSubmissionStore
 from stream.settings import KafkaSettings
@@ -57,9 +62,12 @@ def pipeline(
     max_batch: int = 16,
     detectors: DetectorCatalogue | None = None,
     backlog_limit: int = 0,
+    documents: ObjectStore | None = None,
 ) -> Iterator[Pipeline]:
     """Gateway + sink, and a scorer unless `detector` is None; `detectors` is what the gateway is told
-    the scorers run; `backlog_limit` bounds the scorer group's backlog (read every 0.2 s)."""
+    the scorers run; `backlog_limit` bounds the scorer group's backlog (read every 0.2 s); `documents`:
+    where uploaded originals are kept (None: a folder of the test's own)."""
+    folder = tempfile.TemporaryDirectory(prefix="veritext-documents-")
     app = create_app(
         gateway or GatewaySettings(sync_timeout_s=30),
         kafka,
@@ -67,8 +75,9 @@ def pipeline(
         SqlBatchStore(engine),
         detectors=detectors,
         backlog=BacklogMonitor(kafka, f"{kafka.topic_prefix}-scorer", backlog_limit, interval_s=0.2),
+        documents=DocumentShelf(SqlDocumentStore(engine), documents or ObjectStore(Path(folder.name).as_uri())),
     )
-    with ExitStack() as stack:
+    with folder, ExitStack() as stack:
         sink = SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")
         stack.enter_context(running(sink))
         scorer = None

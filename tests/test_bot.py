@@ -1,13 +1,14 @@
 """The Telegram bot as a process (`veritext bot`) against a fake Bot API server on loopback and a real
-gateway, sink and scorer (the model double): help in both languages, a verdict for a text and for a .txt
-file, a clear answer for a text too short or a file it cannot read, a per-chat rate limit, and a
-polite message, not a crash, when the gateway is gone."""
+gateway, sink and scorer (the model double): help in both languages, a verdict for a text, a .txt file
+and a PDF (its passages named by page), a clear answer for a text too short or a file it cannot read
+(an encrypted PDF), a per-chat rate limit, and a polite message, not a crash, when the gateway is gone."""
 
 import re
 from pathlib import Path
 
 from stream.embedded_broker import free_port
 from tests.components import answers, component, component_env
+from tests.documents.files import pdf_bytes
 from tests.fake_telegram import fake_telegram
 from tests.helpers import wait_until
 
@@ -59,10 +60,18 @@ def test_the_bot_answers_texts_files_and_trouble_politely(kafka, database_url, t
 
             telegram.send_document(6, "essay.txt", LONG_TEXT.encode())
             assert "Probability that a machine wrote it" in wait_until(lambda: telegram.replies_to(6), timeout_s=60)[0]
-            telegram.send_document(7, "image.png", b"\x89PNG...", mime="image/png")
-            assert "only .txt files" in wait_until(lambda: telegram.replies_to(7), timeout_s=30)[0]
+            telegram.send_document(7, "image.png", b"\x89PNG\r\n\x1a\n\x00\x00", mime="image/png")
+            assert "binary file" in wait_until(lambda: telegram.replies_to(7), timeout_s=30)[0]
             telegram.send_document(8, "latin1.txt", "caf\xe9".encode("latin-1"))
-            assert "only .txt files in UTF-8" in wait_until(lambda: telegram.replies_to(8), timeout_s=30)[0]
+            assert ".txt files in UTF-8 only" in wait_until(lambda: telegram.replies_to(8), timeout_s=30)[0]
+            pages = pdf_bytes(LONG_TEXT.replace(". ", ".\n").split("\n"))  # a sentence a page
+            telegram.send_document(13, "essay.pdf", pages, mime="application/pdf")
+            (verdict,) = wait_until(lambda: telegram.replies_to(13), timeout_s=60, what="a verdict on a PDF")
+            assert "Probability that a machine wrote it" in verdict, verdict
+            assert re.search(r"• page [23] — \d+%", verdict), verdict
+            locked = pdf_bytes(["A secret."], password="pw")
+            telegram.send_document(14, "locked.pdf", locked, mime="application/pdf")
+            assert "the PDF is encrypted" in wait_until(lambda: telegram.replies_to(14), timeout_s=30)[0]
 
             for _ in range(5):
                 telegram.send_text(9, LONG_TEXT)

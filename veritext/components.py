@@ -140,6 +140,8 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     import uvicorn
 
     from ingest.backlog import BacklogMonitor
+    from ingest.documents.objects import ObjectStore, ObjectStoreSettings
+    from ingest.documents.shelf import DocumentShelf
     from ingest.gateway import GatewaySettings, create_app
     from ingest.gateway.auth import Access, Authenticator, check_auth_mode
     from ingest.gateway.ratelimit import KeyLimiter
@@ -148,6 +150,7 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     from scorer.settings import ScorerSettings
     from store.batches import SqlBatchStore
     from store.db import make_engine
+    from store.documents import SqlDocumentStore
     from store.keys import SqlKeyStore
     from store.pages import SqlPageReads
     from store.queries import SqlSubmissionStore
@@ -156,6 +159,7 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     from store.settings import DatabaseSettings
     from stream.admin import ensure_topics
     from stream.settings import KafkaSettings
+    from veritext.settings import UpSettings
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = GatewaySettings(**overrides)
@@ -166,6 +170,9 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     engine = make_engine(DatabaseSettings().url, pool_size=10)
     submissions = SqlSubmissionStore(engine)
     submissions.ping()
+    default_folder = UpSettings().data_dir.expanduser().resolve() / "documents"
+    originals = ObjectStore.from_settings(ObjectStoreSettings(), default_url=default_folder.as_uri())
+    log.info("documents kept in %s", originals.url)
     access = None
     if mode == "api-keys":
         limiter = KeyLimiter(auth.limits_storage)
@@ -186,6 +193,7 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
         access=access,
         pages=SqlPageReads(engine, status=lambda: deployment_status(kafka, engine)),
         check_host=access is None,
+        documents=DocumentShelf(SqlDocumentStore(engine), originals),
     )
     config = uvicorn.Config(
         app,

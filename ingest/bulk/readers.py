@@ -4,8 +4,11 @@
 - CSV: a header row, then one record per row (RFC 4180 quoting, so a text may span lines);
   UTF-8, with or without the byte-order mark spreadsheets write.
 - Parquet: only the needed columns are read, one batch of rows at a time.
-- a directory of `.txt` files (searched recursively, in path order): one text per file, UTF-8;
-  the file's path relative to the directory is its external id (field `file`).
+- a directory of documents (searched recursively, in path order): one text per file, `.txt`, `.md`,
+  `.html`, `.pdf`, `.docx` or `.odt`, read as `POST /v1/documents` reads it (ingest/documents/extract.py:
+  the kind from the bytes, a file it cannot read is rejected with the reason); the file's path relative
+  to the directory is its external id (field `file`). The originals stay where they are: the operator
+  holds them, so bulk keeps no copy and no document record.
 
 A row that cannot be read (bad JSON, bad UTF-8, a line over the limit, a CSV row with the wrong
 number of fields) comes out with a `problem` instead of fields, so the run rejects it and goes on.
@@ -23,12 +26,14 @@ from typing import Any, Protocol
 
 from ingest.bulk.lines import LineSplitter
 from ingest.bulk.records import RecordRules
-from schemas.errors import ConfigError
+from ingest.documents.extract import extract
+from schemas.errors import ConfigError, InputError
 
 __all__ = ["FILE_FIELD", "FORMATS", "Reader", "Row", "open_reader"]
 
 FORMATS = ("jsonl", "csv", "parquet", "txt")
-FILE_FIELD = "file"  # the external id of a text read from a directory of .txt files
+FILE_FIELD = "file"  # the external id of a text read from a directory of documents
+DOCUMENT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".odt")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _CHUNK_BYTES = 1 << 20
 _PARQUET_BATCH_ROWS = 10_000
@@ -71,8 +76,8 @@ def open_reader(path: Path, fmt: str | None, rules: RecordRules) -> tuple[Reader
         return ParquetReader(path, rules), rules
     if fmt == "txt":
         if rules.text_field != "text" or rules.id_field is not None:
-            raise ConfigError("a directory of .txt files has no fields: each file is one text, its path the id")
-        return TextDirReader(path, rules.max_chars), replace(rules, id_field=FILE_FIELD)
+            raise ConfigError("a directory of documents has no fields: each file is one text, its path the id")
+        return DocumentDirReader(path, rules.max_chars), replace(rules, id_field=FILE_FIELD)
     raise ConfigError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
@@ -203,21 +208,22 @@ class ParquetReader:
                 yield Row(self.done, fields, None, fields)
 
 
-class TextDirReader:
+class DocumentDirReader:
     unit = "files"
 
-    def __init__(self, path: Path, max_chars: int) -> None:
+    def __init__(self, path: Path, max_chars: int, max_bytes: int = 20 * 2**20) -> None:
         self.name = str(path)
         self._root = path
-        self._max_bytes = max_chars * 4  # UTF-8 takes at most 4 bytes a character
+        self._max_chars = max_chars
+        self._max_bytes = max_bytes
         self._files = sorted(
             os.path.relpath(os.path.join(folder, name), path)
             for folder, _, names in os.walk(path)
             for name in names
-            if name.endswith(".txt")
+            if name.lower().endswith(DOCUMENT_SUFFIXES)
         )
         if not self._files:
-            raise ConfigError(f"{path} holds no .txt files")
+            raise ConfigError(f"{path} holds no documents ({', '.join(DOCUMENT_SUFFIXES)})")
         self.total = len(self._files)
         self.done = 0
 
@@ -231,9 +237,9 @@ class TextDirReader:
         try:
             if path.stat().st_size > self._max_bytes:
                 return Row(number, None, f"the file has more than {self._max_bytes} bytes", relative)
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            return Row(number, None, f"not valid UTF-8: {exc}", relative)
+            text = extract(path.read_bytes(), relative, self._max_chars).text
+        except InputError as exc:  # unreadable, or its text past the limit
+            return Row(number, None, str(exc), relative)
         except OSError as exc:
             return Row(number, None, f"cannot read the file: {exc.strerror}", relative)
         return Row(number, {"text": text, FILE_FIELD: relative}, None, relative)

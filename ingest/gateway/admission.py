@@ -24,7 +24,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["Admission", "LatencyLimit"]
 
-_SUBMIT_PATHS = ("/v1/texts", "/v1/batches", "/predict", "/predictions/predict", "/check")
+_SUBMIT_PATHS = (
+    *("/v1/texts", "/v1/batches", "/v1/documents", "/ui/documents"),
+    *("/predict", "/predictions/predict", "/check"),
+)
 _QUICK_PATH = "/v1/texts"
 WINDOW = 100  # answers (at least the limit) between two changes of the limit
 SLOW_SHARE = 0.01  # of them, the share allowed past the target: the target is a 99th percentile

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from ingest.backlog import BacklogMonitor
-from ingest.gateway import routes_batches, routes_health, routes_legacy, routes_v1
+from ingest.documents.shelf import DocumentShelf
+from ingest.gateway import routes_batches, routes_documents, routes_health, routes_legacy, routes_v1
 from ingest.gateway.admission import Admission, LatencyLimit
 from ingest.gateway.auth import Access, LoginNeeded, PageRefused
 from ingest.gateway.batches import BatchIntake
@@ -54,13 +55,15 @@ def create_app(
     access: Access | None = None,
     pages: PageReads | None = None,
     check_host: bool = False,
+    documents: DocumentShelf | None = None,
 ) -> FastAPI:
     """`recorder`: where submissions are recorded before they are acknowledged, when the broker is
     volatile (ingest/recorder.py); None: the topic alone is durable. `backlog`: the scorers' lag, which
     new submissions are refused past (ingest/backlog.py); None: no bound. `access`: who may call
     (ingest/gateway/auth.py); None: anyone (VERITEXT_AUTH=none). `pages`: the web page's reads
     (ingest/gateway/ui/); None: no web page. `check_host`: answer only the Host names of
-    `settings.trusted_hosts` (an open gateway on a developer's machine: no DNS rebinding)."""
+    `settings.trusted_hosts` (an open gateway on a developer's machine: no DNS rebinding). `documents`:
+    where uploaded documents are kept (ingest/documents/); None: `/v1/documents` answers 501."""
     metrics = metrics or GatewayMetrics()
 
     @asynccontextmanager
@@ -97,8 +100,10 @@ def create_app(
     app.state.detectors = detectors or DetectorCatalogue()
     app.state.recorder = recorder
     app.state.access = access or Access()
+    app.state.documents = documents
     app.include_router(routes_v1.router)
     app.include_router(routes_batches.router)
+    app.include_router(routes_documents.router)
     app.include_router(routes_legacy.router)
     app.include_router(routes_health.router)
     if pages is not None:
@@ -125,9 +130,7 @@ def create_app(
     if check_host:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     instrument(app, metrics)
-    app.add_middleware(
-        BodyLimit, limit_for=lambda path: settings.batch_max_bytes if path == "/v1/batches" else settings.max_body_bytes
-    )
+    app.add_middleware(BodyLimit, limit_for=settings.body_limit)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from schemas.errors import InputError
 
-__all__ = ["IDEMPOTENCY_HEADER", "batch_id_for", "line_submission_id", "submission_id_for"]
+__all__ = ["IDEMPOTENCY_HEADER", "batch_id_for", "document_ids_for", "line_submission_id", "submission_id_for"]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Fixed forever: changing it would give a retried request new ids.
@@ -34,6 +34,14 @@ def _checked(key: str) -> str:
 def submission_id_for(key: str | None, tenant: str | None = None) -> UUID:
     """The id of the submission a `POST /v1/texts` with this key makes (a fresh one without a key)."""
     return uuid.uuid4() if key is None else uuid.uuid5(_NAMESPACE, f"text:{_scoped(key, tenant)}")
+
+
+def document_ids_for(key: str | None, tenant: str | None = None) -> tuple[UUID, UUID]:
+    """The ids of the document and of the submission of its text a `POST /v1/documents` with this key makes."""
+    if key is None:
+        return uuid.uuid4(), uuid.uuid4()
+    submission_id = uuid.uuid5(_NAMESPACE, f"document:{_scoped(key, tenant)}")
+    return uuid.uuid5(submission_id, "document"), submission_id
 
 
 def batch_id_for(key: str | None, tenant: str | None = None) -> UUID:

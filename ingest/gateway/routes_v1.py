@@ -7,13 +7,20 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from ingest.gateway.deps import DetectorsDep, ReadingCaller, StoreDep, SubmitterDep, SubmittingCaller
+from ingest.gateway.deps import (
+    DetectorsDep,
+    ReadingCaller,
+    StoreDep,
+    SubmissionStore,
+    SubmitterDep,
+    SubmittingCaller,
+)
 from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.gateway.idempotency import IDEMPOTENCY_HEADER, submission_id_for
 from schemas.api import DetectorList, ScoreView, SubmissionAccepted, SubmissionView, SubmitRequest
 from schemas.events import content_hash
 
-__all__ = ["router"]
+__all__ = ["refuse_key_reuse", "router"]
 
 router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
 
@@ -37,13 +44,7 @@ async def submit_text(
     ] = None,
 ) -> SubmissionAccepted | JSONResponse:
     submission_id = submission_id_for(idempotency_key, caller.tenant)
-    if idempotency_key is not None:
-        earlier = await run_in_threadpool(store.get, submission_id)
-        if earlier is not None and earlier.content_hash != content_hash(body.text):
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                f"{IDEMPOTENCY_HEADER} {idempotency_key!r} was used for another text ({earlier.submission_id})",
-            )
+    await refuse_key_reuse(store, submission_id, body.text, idempotency_key)
     await caller.use_quota(1)
     event, score = await submitter.submit(
         body.text,
@@ -72,6 +73,18 @@ async def submit_text(
         scores=[ScoreView.model_validate(score, from_attributes=True)],
     )
     return JSONResponse(view.model_dump(mode="json"), status_code=status.HTTP_200_OK)
+
+
+async def refuse_key_reuse(store: SubmissionStore, submission_id: UUID, text: str, key: str | None) -> None:
+    """A 422 when the `Idempotency-Key` that names `submission_id` was used for another text."""
+    if key is None:
+        return
+    earlier = await run_in_threadpool(store.get, submission_id)
+    if earlier is not None and earlier.content_hash != content_hash(text):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{IDEMPOTENCY_HEADER} {key!r} was used for another text ({earlier.submission_id})",
+        )
 
 
 @router.get("/detectors", response_model=DetectorList)

@@ -23,6 +23,7 @@ class GatewaySettings(BaseSettings):
     batch_max_in_flight: int = Field(default=1000, ge=1, description="events of one batch awaiting the broker at once")
     batch_max_lines: int = Field(default=100_000, ge=1, description="lines of one POST /v1/batches body")
     batch_max_bytes: int = Field(default=256 * 2**20, ge=1, description="bytes of one POST /v1/batches body")
+    document_max_bytes: int = Field(default=20 * 2**20, ge=1, description="bytes of one POST /v1/documents body")
     # Backpressure: past these the gateway answers 503 with Retry-After instead of queueing without end.
     max_in_flight: int = Field(default=256, ge=1, description="submissions in progress at once (per process)")
     target_latency_ms: float = Field(
@@ -53,6 +54,14 @@ class GatewaySettings(BaseSettings):
         """The Host names an open gateway (no keys) answers: loopback names, its bind address, `allowed_hosts`."""
         extra = [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
         return ["localhost", "127.0.0.1", "::1", "[::1]", self.host, *extra]
+
+    def body_limit(self, path: str) -> int:
+        """The bytes a request's body may have on `path` (413 past them, before it is read whole)."""
+        if path == "/v1/batches":
+            return self.batch_max_bytes
+        if path in ("/v1/documents", "/ui/documents"):
+            return self.document_max_bytes
+        return self.max_body_bytes
 
     @property
     def max_body_bytes(self) -> int:

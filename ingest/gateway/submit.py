@@ -72,6 +72,7 @@ class Submitter:
         detector: str | None = None,
         normalised: Sequence[str] = (),
         submission_id: uuid.UUID | None = None,
+        document_id: uuid.UUID | None = None,
         wait_s: float = 0.0,
     ) -> tuple[SubmissionEvent, ScoreEvent | None]:
         """Returns once the event is durable; with `wait_s`, also its score if it came in time.
@@ -91,6 +92,7 @@ class Submitter:
             detector=detector,
             normalised=list(normalised),
             tenant=tenant,
+            document_id=document_id,
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         self.waiting += scored is not None

@@ -1,5 +1,5 @@
-"""`veritext ingest` on JSONL, CSV, Parquet and a directory of .txt files, each with bad lines:
-the good ones are accepted under one batch id, the bad ones land in the rejects file with their
+"""`veritext ingest` on JSONL, CSV, Parquet and a directory of documents (text, DOCX, PDF), each with bad
+lines: the good ones are accepted under one batch id, the bad ones land in the rejects file with their
 line number and reason (exit code 2), and the batch's progress reaches `scored` once the
 pipeline ran. Real broker, real PostgreSQL, the real command; the model is the test double."""
 
@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.cli import veritext
+from tests.documents.files import docx_bytes, pdf_bytes
 from tests.doubles import FixedScoreDetector
 from tests.helpers import wait_until
 from tests.pipeline import pipeline
@@ -60,19 +61,24 @@ def _parquet(tmp: Path) -> tuple[Path, list[str], dict[int, str]]:
     return path, ["--id-field", "id"], {3: "no 'text' field", 6: "is empty", 9: "maximum is 500"}
 
 
-def _txt(tmp: Path) -> tuple[Path, list[str], dict[int, str]]:
+def _documents(tmp: Path) -> tuple[Path, list[str], dict[int, str]]:
     folder = tmp / "texts"
     (folder / "sub").mkdir(parents=True)
     for i, t in enumerate(GOOD):
         (folder / ("sub" if i % 2 else "") / f"good-{i:02d}.txt").write_text(t, encoding="utf-8")
+    (folder / "good-00.txt").unlink()
+    (folder / "good-00.docx").write_bytes(docx_bytes([GOOD[0]]))
+    (folder / "sub" / "good-01.txt").unlink()
+    (folder / "sub" / "good-01.pdf").write_bytes(pdf_bytes([GOOD[1]]))
     (folder / "a-empty.txt").write_text("")  # file 1 in path order
     (folder / "b-bytes.txt").write_bytes(b"caf\xe9")  # file 2
-    (folder / "c-long.txt").write_text("y" * (MAX_CHARS * 4 + 1))  # file 3
-    (folder / "notes.md").write_text("not a .txt file, not read")
-    return folder, [], {1: "is empty", 2: "not valid UTF-8", 3: "more than 2000 bytes"}
+    (folder / "c-long.txt").write_text("y" * (MAX_CHARS + 1))  # file 3
+    (folder / "d-locked.pdf").write_bytes(pdf_bytes(["A secret."], password="pw"))  # file 4
+    (folder / "photo.png").write_bytes(b"\x89PNG\r\n")  # not a document: not read
+    return folder, [], {1: "the file is empty", 2: "not UTF-8", 3: "limit of 500 characters", 4: "encrypted"}
 
 
-@pytest.mark.parametrize("make", [_jsonl, _csv, _parquet, _txt], ids=["jsonl", "csv", "parquet", "txt"])
+@pytest.mark.parametrize("make", [_jsonl, _csv, _parquet, _documents], ids=["jsonl", "csv", "parquet", "documents"])
 def test_ingest_a_file_with_bad_lines(kafka, database_url, engine, tmp_path, make):
     path, args, bad = make(tmp_path)
     env = {"VERITEXT_BULK_MAX_TEXT_CHARS": str(MAX_CHARS)}
@@ -138,7 +144,7 @@ def test_bad_invocations_get_a_message_not_a_traceback(kafka, database_url, tmp_
         ((str(tmp_path / "missing.jsonl"),), "does not exist"),
         ((str(csv_file),), "has no column 'text'"),
         ((str(unknown),), "pass --format"),
-        ((str(tmp_path), "--text-field", "body"), "a directory of .txt files has no fields"),
+        ((str(tmp_path), "--text-field", "body"), "a directory of documents has no fields"),
     ]:
         done = veritext(kafka, database_url, "ingest", *args)
         assert done.returncode == 1, (args, done.stdout, done.stderr)

@@ -12,11 +12,14 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from ingest.documents.objects import ObjectStore
+from ingest.documents.shelf import DocumentShelf
 from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.routes_batches import NDJSON_TYPES
 from scorer.worker import ScoringWorker
 from sink.worker import SinkWorker
 from store.batches import SqlBatchStore
+from store.documents import SqlDocumentStore
 from store.queries import SqlSubmissionStore
 from stream.embedded_broker import free_port
 from stream.settings import KafkaSettings
@@ -34,9 +37,16 @@ def _ndjson(_ctx, value) -> bytes:
 
 
 @pytest.fixture
-def gateway_url(kafka, engine):
+def gateway_url(kafka, engine, tmp_path):
     """The gateway served by uvicorn, with a sink and a scorer (the double) on the same topics."""
-    app = create_app(GatewaySettings(sync_timeout_s=10), kafka, SqlSubmissionStore(engine), SqlBatchStore(engine))
+    documents = DocumentShelf(SqlDocumentStore(engine), ObjectStore(tmp_path.as_uri()))
+    app = create_app(
+        GatewaySettings(sync_timeout_s=10),
+        kafka,
+        SqlSubmissionStore(engine),
+        SqlBatchStore(engine),
+        documents=documents,
+    )
     group = kafka.topic_prefix
     with (
         running(SinkWorker(kafka, engine, group_id=f"{group}-sink")),

@@ -225,6 +225,9 @@ def test_nginx_bounds_bodies_per_route_and_has_a_tls_server_ready_for_a_certific
     assert {"directive": "client_max_body_size", "line": batches["block"][0]["line"], "args": ["256m"]} in batches[
         "block"
     ]
+    documents = next(d for d in locations if d["directive"] == "location" and d["args"] == ["=", "/v1/documents"])
+    assert GatewaySettings().document_max_bytes == 20 * 2**20
+    assert ["20m"] in [d["args"] for d in documents["block"] if d["directive"] == "client_max_body_size"]
 
     tls = crossplane.parse(str(ROOT / "deploy/nginx/tls-server.conf"), check_ctx=False, check_args=True)
     assert tls["status"] == "ok", tls["errors"]

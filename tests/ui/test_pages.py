@@ -1,7 +1,8 @@
 """The web page in a real browser: headless Chromium (Debian's, driven by playwright) loads the page
 from running gateway, sink and scorer processes (the per-sentence model double), checks a text and sees
 the percentage and its sentences, watches the recent list grow, follows a batch and downloads its CSV,
-reads the detectors, compares two versions and reads the health; with API keys it logs in first, and
+reads the detectors, compares two versions, uploads a document (and an encrypted one, refused with
+its reason) and reads the health; with API keys it logs in first, and
 every page reads in Russian too."""
 
 import csv
@@ -24,6 +25,7 @@ from store.db import make_engine
 from store.models import Score
 from tests.cli import veritext
 from tests.components import pipeline_processes
+from tests.documents.files import docx_bytes, pdf_bytes
 from tests.helpers import unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,6 +34,7 @@ TEXT = (
     "the vote until the next session! Did anyone ask for longer opening hours on weekends?"
 )
 SENTENCES = "tests.doubles:sentences_fixed"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def page(browser: Browser) -> Iterator[Page]:
 def _check(page: Page, base: str, text: str) -> None:
     page.goto(f"{base}/")
     page.fill("textarea", text)
-    page.click("button[type=submit]")
+    page.click("#check button")
     expect(page.locator(".probability")).to_have_text(re.compile(r"^[<>]?\d{1,2}%$"), timeout=30_000)
 
 
@@ -114,14 +117,26 @@ def test_check_a_text_see_it_live_follow_a_batch_and_read_the_detectors(page: Pa
         page.click("form.compare button")
         expect(page.locator(".error")).to_contain_text("no scores by detector 'nobody@nothing'")
 
+        page.goto(f"{base}/")
+        essay = docx_bytes(["A first paragraph of an essay. It has two sentences.", "And a second paragraph."])
+        page.set_input_files("#document", files=[{"name": "essay.docx", "mimeType": DOCX, "buffer": essay}])
+        page.click("#upload button")
+        expect(page.locator(".probability")).to_have_text(re.compile(r"^[<>]?\d{1,2}%$"), timeout=30_000)
+        expect(page.locator(".sentence[data-probability]")).to_have_count(3)
+        locked = pdf_bytes(["A secret."], password="pw")
+        page.goto(f"{base}/")
+        page.set_input_files("#document", files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": locked}])
+        page.click("#upload button")
+        expect(page.locator(".error")).to_contain_text("the PDF is encrypted")
+
         page.goto(f"{base}/health")
         expect(page.locator(".waiting")).to_have_text("0", timeout=20_000)
         page.goto(f"{base}/health?lang=ru")
         expect(page.locator("nav")).to_contain_text("Проверить текст")
         page.goto(f"{base}/")
-        expect(page.locator("button[type=submit]")).to_have_text("Проверить")  # the choice is remembered
+        expect(page.locator("#check button")).to_have_text("Проверить")  # the choice is remembered
         page.fill("textarea", "   ")
-        page.click("button[type=submit]")
+        page.click("#check button")
         expect(page.locator(".error")).to_contain_text("non-whitespace")
 
 

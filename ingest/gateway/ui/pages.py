@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
@@ -19,13 +19,14 @@ from pydantic import ValidationError
 from ingest.gateway.auth import SESSION_COOKIE, Access, Caller, require
 from ingest.gateway.deps import BatchStoreDep, DetectorsDep, StoreDep, SubmitterDep
 from ingest.gateway.ratelimit import RateLimited
+from ingest.gateway.routes_documents import submit_document
 from ingest.gateway.ui.csrf import CsrfChecked, csrf_token, remember_csrf_token
 from ingest.gateway.ui.i18n import LANG_COOKIE, LANGUAGES, language, words
 from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.ui.streams import StreamSlots
 from schemas.api import RecentText, SubmitRequest, preview
 from schemas.detector_spec import DetectorSpec
-from schemas.errors import ConfigError, ServiceUnavailable
+from schemas.errors import ConfigError, InputError, ServiceUnavailable, TooLarge
 from schemas.events import ScoreEvent
 
 __all__ = ["STATIC", "login_redirect", "render", "router"]
@@ -116,6 +117,38 @@ async def check(
         return render(request, "check.html", code, text=text, error=str(exc))
     # `new`: the log may not hold it yet (the sink writes it a moment later); its page waits for it
     return RedirectResponse(f"/texts/{event.submission_id}?new=1", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/ui/documents")
+async def upload(
+    request: Request,
+    caller: SubmittingVisitor,
+    _: CsrfChecked,
+    submitter: SubmitterDep,
+    store: StoreDep,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """A document uploaded beside the pasted text: the API's intake (routes_documents.py), then its text's page."""
+    shelf = request.app.state.documents
+    try:
+        if shelf is None:
+            raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED, "this gateway keeps no documents")
+        if file is None or not file.filename:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "choose a file to upload")
+        accepted = await submit_document(
+            await file.read(), file.filename, caller=caller, submitter=submitter, store=store, shelf=shelf, source="web"
+        )
+    except HTTPException as exc:
+        return render(request, "check.html", exc.status_code, error=exc.detail)
+    except InputError as exc:
+        code = status.HTTP_413_CONTENT_TOO_LARGE if isinstance(exc, TooLarge) else status.HTTP_422_UNPROCESSABLE_CONTENT
+        return render(request, "check.html", code, error=str(exc))
+    except (ServiceUnavailable, RateLimited) as exc:
+        code = (
+            status.HTTP_429_TOO_MANY_REQUESTS if isinstance(exc, RateLimited) else status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+        return render(request, "check.html", code, error=str(exc))
+    return RedirectResponse(f"/texts/{accepted.submission_id}?new=1", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/texts/{submission}")
