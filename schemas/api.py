@@ -16,6 +16,7 @@ from pydantic import (
 
 from schemas.events import Confidence, Label, Segment
 from schemas.text import PlainStr, clean_text, tampering_notes
+from schemas.webhooks import CallbackUrl
 
 __all__ = [
     "BatchAccepted",
@@ -35,6 +36,9 @@ __all__ = [
     "SubmissionStatus",
     "SubmissionView",
     "SubmitRequest",
+    "WebhookAttemptView",
+    "WebhookSecret",
+    "WebhookView",
     "preview",
 ]
 
@@ -87,6 +91,9 @@ class SubmitRequest(_TextBody):
         description="NAME, VERSION or NAME@VERSION of a detector the scorers run (GET /v1/detectors); "
         "default: the deployment's default detector",
     )
+    callback_url: CallbackUrl | None = Field(
+        default=None, description="POST the verdict here once stored, signed (docs/api.md, 'Webhooks')"
+    )
 
 
 class SubmissionAccepted(BaseModel):
@@ -112,6 +119,24 @@ class ScoreView(BaseModel):
     scored_at: datetime
 
 
+class WebhookAttemptView(BaseModel):
+    at: datetime
+    status_code: int | None = Field(description="the receiver's answer; None: no answer (`error` says why)")
+    error: str | None = None
+
+
+class WebhookView(BaseModel):
+    id: str = Field(description="`Veritext-Webhook-Id`: the same on every attempt of this verdict")
+    url: str
+    state: Literal["pending", "delivered", "dead"]
+    attempts: list[WebhookAttemptView]
+
+
+class WebhookSecret(BaseModel):
+    secret: str = Field(description="hex; the key of the HMAC-SHA256 in `Veritext-Signature`")
+    scheme: str = "Veritext-Signature: v1=hex(HMAC-SHA256(secret, TIMESTAMP + '.' + BODY))"
+
+
 class SubmissionView(BaseModel):
     submission_id: UUID
     status: SubmissionStatus
@@ -124,6 +149,9 @@ class SubmissionView(BaseModel):
     normalised: list[str] = Field(default=[], description="what the intake changed in the text (docs/api.md, 'Intake')")
     scores: list[ScoreView]
     failure: str | None = None
+    webhooks: list[WebhookView] = Field(
+        default=[], description="deliveries of its verdicts to its callback_url, each attempt with its answer"
+    )
 
     @computed_field(  # type: ignore[prop-decorator]
         description="the notes of `normalised` that are evidence of tampering: invisible characters removed, "

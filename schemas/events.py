@@ -72,6 +72,9 @@ class SubmissionEvent(_Event):
     document_id: UUID | None = Field(
         default=None, description="the uploaded file the text was read from; its original is in the object store"
     )
+    callback_url: PlainStr | None = Field(
+        default=None, max_length=2048, description="where its verdict is POSTed once stored (schemas/webhooks.py)"
+    )
     submitted_at: datetime = Field(default_factory=utcnow)
 
 
@@ -112,6 +115,9 @@ class ScoreEvent(_Event):
     content_hash: str | None = Field(
         default=None,
         description="sha256 of the text scored (hex): the sink refuses a score of another text than the one stored",
+    )
+    callback_url: PlainStr | None = Field(
+        default=None, max_length=2048, description="the submission's callback: the sink delivers this verdict there"
     )
 
     @property

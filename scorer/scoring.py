@@ -115,6 +115,7 @@ def send_outcome(
             submitted_at=job.event.submitted_at,
             tenant=job.event.tenant,
             content_hash=content_hash(job.event.text),
+            callback_url=job.event.callback_url,
         )
         producer.send(topics.scores, str(job.event.submission_id), score)
         log.info(

@@ -1,6 +1,6 @@
 """The sink's Prometheus metrics: rows written per table, write latency per batch transaction and
-end-to-end latency (submission event time to the score stored), plus the worker metrics every
-loop has (consumer lag, dead letters).
+end-to-end latency (submission event time to the score stored), webhook delivery attempts
+(sink/webhooks.py), plus the worker metrics every loop has (consumer lag, dead letters).
 
 Rows count only what the database newly inserted: a redelivered event the idempotent writes skip
 is not counted again, so the counters equal the rows in the log written by this process.
@@ -25,6 +25,12 @@ class SinkMetrics(WorkerMetrics):
         )
         self.write_seconds = Histogram(
             "veritext_sink_write_seconds", "seconds per batch transaction", buckets=_WRITE_BUCKETS, registry=r
+        )
+        self.webhook_attempts = Counter(
+            "veritext_webhook_attempts",
+            "webhook delivery attempts, by outcome: delivered, retry (it failed and is retried), dead",
+            ["outcome"],
+            registry=r,
         )
         self.end_to_end = Histogram(
             "veritext_end_to_end_seconds",

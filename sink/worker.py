@@ -21,7 +21,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent
+from schemas.webhooks import WebhookSettings
 from sink.metrics import SinkMetrics
+from sink.webhooks import WebhookDeliverer
+from store.webhooks import SqlWebhookOutbox
 from store.writer import LogBatch, write_log
 from stream.consumer import EventConsumer, origin
 from stream.dead_letter import send_dead_letter
@@ -44,7 +47,10 @@ class SinkWorker:
         max_batch: int = 500,
         max_wait_s: float = 0.2,
         metrics: SinkMetrics | None = None,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
+        """`webhooks`: deliver the verdicts whose submission named a callback (sink/webhooks.py), in a
+        thread beside the loop; None, or no secret: webhooks are off."""
         self._kafka = kafka
         self._topics = kafka.topics
         self._engine = engine
@@ -54,18 +60,31 @@ class SinkWorker:
         self._producer = EventProducer(kafka)
         self.metrics = metrics or SinkMetrics(group_id)
         self.stop = threading.Event()
+        self._deliverer = None
+        if webhooks is not None and webhooks.secret is not None:
+            self._deliverer = WebhookDeliverer(SqlWebhookOutbox(engine), webhooks, self.metrics)
+            self._deliverer.stop = self.stop
 
     def run(self, stop_when_idle_s: float | None = None) -> int:
         consumer = EventConsumer(self._kafka, self._group_id, self._topics.all(), self.metrics.lag.consumer_config())
-        with self._producer:
-            return run_batches(
-                consumer,
-                self._handle,
-                stop=self.stop,
-                max_records=self._max_batch,
-                max_wait_s=self._max_wait_s,
-                stop_when_idle_s=stop_when_idle_s,
-            )
+        deliverer = None
+        if self._deliverer is not None:
+            deliverer = threading.Thread(target=self._deliverer.run, name="webhooks", daemon=True)
+            deliverer.start()
+        try:
+            with self._producer:
+                return run_batches(
+                    consumer,
+                    self._handle,
+                    stop=self.stop,
+                    max_records=self._max_batch,
+                    max_wait_s=self._max_wait_s,
+                    stop_when_idle_s=stop_when_idle_s,
+                )
+        finally:
+            if deliverer is not None:
+                self.stop.set()
+                deliverer.join(30)
 
     def _handle(self, records: list[Message]) -> None:
         batch = LogBatch()

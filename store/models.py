@@ -7,7 +7,9 @@ Some tables are not built from the topics: `batches`, the bulk ingest's own ledg
 each run wrote, and whether it finished), which turns counts into progress; `api_keys`, the
 gateway's keys (`veritext keys`), stored hashed; `web_sessions`, the web page's sign-ins; and
 `documents`, the uploaded files (where the original is kept, where each page starts in the text),
-written by the gateway before their text is submitted.
+written by the gateway before their text is submitted; and the webhook outbox, `webhook_deliveries`
+(one per stored score whose submission named a callback, written with the score) and
+`webhook_attempts` (each try, for `GET /v1/texts/{id}`).
 """
 
 from datetime import datetime
@@ -18,7 +20,18 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["ApiKey", "Base", "Batch", "Document", "Failure", "Score", "Submission", "WebSession"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Batch",
+    "Document",
+    "Failure",
+    "Score",
+    "Submission",
+    "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+]
 
 
 class Base(DeclarativeBase):
@@ -40,6 +53,7 @@ class Submission(Base):
     normalised: Mapped[list[str]] = mapped_column(JSONB, server_default=sql_text("'[]'::jsonb"))  # what intake changed
     tenant: Mapped[str | None] = mapped_column(String(64), index=True)  # the API key's name; None: no auth
     document_id: Mapped[UUID | None] = mapped_column()  # the uploaded file the text was read from
+    callback_url: Mapped[str | None] = mapped_column(Text)  # where its verdicts are POSTed
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -135,3 +149,32 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class WebhookDelivery(Base):
+    """A verdict to POST to a callback: written in the transaction that stores its score, then claimed,
+    tried and retried by the sink's deliverer until delivered or, past its retry time, dead."""
+
+    __tablename__ = "webhook_deliveries"
+
+    submission_id: Mapped[UUID] = mapped_column(primary_key=True)
+    detector_version: Mapped[str] = mapped_column(String(128), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    tenant: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(String(16), server_default="pending")  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+
+    submission_id: Mapped[UUID] = mapped_column(primary_key=True)
+    detector_version: Mapped[str] = mapped_column(String(128), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from schemas.api import ScoreView, SubmissionView
 from store.db import ping, reading
 from store.models import Failure, Score, Submission
+from store.webhooks import SqlWebhookOutbox
 
 __all__ = ["SqlHashIndex", "SqlSubmissionStore"]
 
@@ -62,6 +63,7 @@ class SqlSubmissionStore:
                 for s in scores
             ],
             failure=failure,
+            webhooks=SqlWebhookOutbox(self._engine).views(submission_id) if submission.callback_url else [],
         )
 
 

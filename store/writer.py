@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from schemas.errors import ServiceUnavailable
 from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent, content_hash
-from store.models import Failure, Score, Submission
+from schemas.webhooks import webhook_body
+from store.models import Failure, Score, Submission, WebhookDelivery
 
 __all__ = ["LogBatch", "write_failures", "write_log", "write_scores", "write_submissions"]
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 _WRITE_ATTEMPTS = 5
 # Core statements run with a list of rows (executemany): SQLAlchemy sends them as one multi-row INSERT per
 # batch of rows and compiles each statement once (`.values(rows)` compiled a new statement every time).
+_INSERT_DELIVERIES = insert(WebhookDelivery.__table__).on_conflict_do_nothing()
 _INSERT_SUBMISSIONS = insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id)
 _INSERT_SCORES = (
     insert(Score.__table__)
@@ -121,6 +123,7 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
             "detector": e.detector,
             "tenant": e.tenant,
             "document_id": e.document_id,
+            "callback_url": e.callback_url,
             "normalised": e.normalised,
             "submitted_at": e.submitted_at,
         }
@@ -143,7 +146,21 @@ def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEv
     if not rows:
         return []
     inserted = session.execute(_INSERT_SCORES, list(rows.values()))
-    return [firsts[(submission_id, version)] for submission_id, version in inserted]
+    stored = [firsts[(submission_id, version)] for submission_id, version in inserted]
+    deliveries = [
+        {
+            "submission_id": e.submission_id,
+            "detector_version": e.detector_version,
+            "url": e.callback_url,
+            "tenant": e.tenant,
+            "payload": webhook_body(e),
+        }
+        for e in stored
+        if e.callback_url is not None
+    ]
+    if deliveries:  # the outbox of the sink's webhook deliverer, in the score's own transaction
+        session.execute(_INSERT_DELIVERIES, deliveries)
+    return stored
 
 
 def _of_the_stored_text(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:

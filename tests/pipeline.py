@@ -16,6 +16,7 @@ from ingest.documents.objects import ObjectStore
 from ingest.documents.shelf import DocumentShelf
 from ingest.gateway import GatewaySettings, create_app
 from ingest.gateway.detectors import DetectorCatalogue
+from schemas.webhooks import WebhookSettings
 from scorer.detectors.base import Detector
 from scorer.worker import ScoringWorker
 from sink.worker import SinkWorker
@@ -63,10 +64,12 @@ def pipeline(
     detectors: DetectorCatalogue | None = None,
     backlog_limit: int = 0,
     documents: ObjectStore | None = None,
+    webhooks: WebhookSettings | None = None,
 ) -> Iterator[Pipeline]:
     """Gateway + sink, and a scorer unless `detector` is None; `detectors` is what the gateway is told
     the scorers run; `backlog_limit` bounds the scorer group's backlog (read every 0.2 s); `documents`:
-    where uploaded originals are kept (None: a folder of the test's own)."""
+    where uploaded originals are kept (None: a folder of the test's own); `webhooks`: the sink delivers
+    callbacks (None: webhooks are off)."""
     folder = tempfile.TemporaryDirectory(prefix="veritext-documents-")
     app = create_app(
         gateway or GatewaySettings(sync_timeout_s=30),
@@ -76,9 +79,10 @@ def pipeline(
         detectors=detectors,
         backlog=BacklogMonitor(kafka, f"{kafka.topic_prefix}-scorer", backlog_limit, interval_s=0.2),
         documents=DocumentShelf(SqlDocumentStore(engine), documents or ObjectStore(Path(folder.name).as_uri())),
+        webhooks=webhooks,
     )
     with folder, ExitStack() as stack:
-        sink = SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink")
+        sink = SinkWorker(kafka, engine, group_id=f"{kafka.topic_prefix}-sink", webhooks=webhooks)
         stack.enter_context(running(sink))
         scorer = None
         if detector is not None:

@@ -100,6 +100,7 @@ def build_scorer(detector: str | None = None, *, only_named: bool = False) -> Co
 
 
 def build_sink() -> Component:
+    from schemas.webhooks import WebhookSettings
     from sink.settings import SinkSettings
     from sink.worker import SinkWorker
     from store.db import open_log
@@ -111,7 +112,12 @@ def build_sink() -> Component:
     engine = open_log()
     settings = SinkSettings()
     worker = SinkWorker(
-        kafka, engine, group_id=settings.group_id, max_batch=settings.max_batch, max_wait_s=settings.max_wait_ms / 1000
+        kafka,
+        engine,
+        group_id=settings.group_id,
+        max_batch=settings.max_batch,
+        max_wait_s=settings.max_wait_ms / 1000,
+        webhooks=WebhookSettings(),
     )
     return _worker(
         "sink", worker, settings.metrics_host, settings.metrics_port, "VERITEXT_SINK_METRICS_PORT", engine.dispose
@@ -147,6 +153,7 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     from ingest.gateway.ratelimit import KeyLimiter
     from ingest.gateway.settings import AuthSettings
     from schemas.secrets import safe_url
+    from schemas.webhooks import WebhookSettings
     from scorer.settings import ScorerSettings
     from store.batches import SqlBatchStore
     from store.db import make_engine
@@ -194,6 +201,7 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
         pages=SqlPageReads(engine, status=lambda: deployment_status(kafka, engine)),
         check_host=access is None,
         documents=DocumentShelf(SqlDocumentStore(engine), originals),
+        webhooks=WebhookSettings(),
     )
     config = uvicorn.Config(
         app,

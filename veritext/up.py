@@ -15,12 +15,14 @@ every component too. SIGINT/SIGTERM stop the children, then the services, in rev
 import logging
 import os
 import re
+import secrets
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 
 import httpx
 from rich.console import Console
@@ -116,6 +118,7 @@ def run_up(settings: UpSettings, console: Console) -> int:
             "VERITEXT_SCORER_METRICS_PORT": str(metrics_ports["scorer"]),
             "VERITEXT_SINK_METRICS_PORT": str(metrics_ports["sink"]),
             "VERITEXT_RABBITMQ_METRICS_PORT": str(metrics_ports.get("bridge", 0)),
+            "VERITEXT_WEBHOOKS_SECRET": webhook_secret(data_dir),
         }
         commands = {name: ([sys.executable, "-m", "veritext", name], env) for name in components}
         for spec in scorer.detectors[1:]:  # one more scorer per extra detector, in its own group
@@ -195,3 +198,15 @@ def _restart_service(name: str, start: Callable[[], object]) -> bool:
         log.error("%s did not start again: %s", name, exc)
         return False
     return True
+
+
+def webhook_secret(data_dir: Path) -> str:
+    """`VERITEXT_WEBHOOKS_SECRET` if set, else the one `up` made in the data directory the first time (kept
+    there, readable by its owner only, so callbacks stay verifiable across restarts)."""
+    if os.environ.get("VERITEXT_WEBHOOKS_SECRET"):
+        return os.environ["VERITEXT_WEBHOOKS_SECRET"]
+    path = data_dir / "webhooks.secret"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()

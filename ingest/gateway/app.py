@@ -35,6 +35,7 @@ from ingest.gateway.ui.streams import StreamSlots
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import GroupRecorder, SubmissionRecorder
 from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable, TooLarge
+from schemas.webhooks import WebhookSettings
 from stream.producer import AsyncEventProducer
 from stream.settings import KafkaSettings
 
@@ -56,6 +57,7 @@ def create_app(
     pages: PageReads | None = None,
     check_host: bool = False,
     documents: DocumentShelf | None = None,
+    webhooks: WebhookSettings | None = None,
 ) -> FastAPI:
     """`recorder`: where submissions are recorded before they are acknowledged, when the broker is
     volatile (ingest/recorder.py); None: the topic alone is durable. `backlog`: the scorers' lag, which
@@ -63,7 +65,8 @@ def create_app(
     (ingest/gateway/auth.py); None: anyone (VERITEXT_AUTH=none). `pages`: the web page's reads
     (ingest/gateway/ui/); None: no web page. `check_host`: answer only the Host names of
     `settings.trusted_hosts` (an open gateway on a developer's machine: no DNS rebinding). `documents`:
-    where uploaded documents are kept (ingest/documents/); None: `/v1/documents` answers 501."""
+    where uploaded documents are kept (ingest/documents/); None: `/v1/documents` answers 501. `webhooks`:
+    the deployment's webhook settings (the sinks deliver); None or no secret: a `callback_url` is a 422."""
     metrics = metrics or GatewayMetrics()
 
     @asynccontextmanager
@@ -77,7 +80,10 @@ def create_app(
         if backlog is not None:
             backlog.start()
         grouped = GroupRecorder(recorder) if recorder is not None else None
-        app.state.submitter = Submitter(producer, waiter, kafka.topics, settings, metrics, grouped, backlog)
+        webhooks_on = webhooks is not None and webhooks.secret is not None
+        app.state.submitter = Submitter(
+            producer, waiter, kafka.topics, settings, metrics, grouped, backlog, webhooks_on
+        )
         app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors, grouped)
         try:
             yield
@@ -101,6 +107,7 @@ def create_app(
     app.state.recorder = recorder
     app.state.access = access or Access()
     app.state.documents = documents
+    app.state.webhooks = webhooks
     app.include_router(routes_v1.router)
     app.include_router(routes_batches.router)
     app.include_router(routes_documents.router)

@@ -33,6 +33,7 @@ from schemas.api import SubmissionView
 from schemas.documents import DocumentAccepted, DocumentRecord, DocumentVerdict, DocumentView
 from schemas.events import Source
 from schemas.text import PlainStr
+from schemas.webhooks import CallbackUrl
 
 __all__ = ["router", "submit_document"]
 
@@ -60,6 +61,7 @@ async def upload_document(
     lang: Annotated[PlainStr | None, Form(max_length=16, description="ISO 639-1 code, if known")] = None,
     external_id: Annotated[PlainStr | None, Form(max_length=256, description="the caller's own id")] = None,
     detector: Annotated[PlainStr | None, Form(max_length=160, description="as for POST /v1/texts")] = None,
+    callback_url: Annotated[CallbackUrl | None, Form(description="as for POST /v1/texts")] = None,
     idempotency_key: Annotated[
         str | None, Header(alias=IDEMPOTENCY_HEADER, description="retries with the same key get the same document")
     ] = None,
@@ -75,6 +77,7 @@ async def upload_document(
         lang=lang,
         external_id=external_id,
         detector=detectors.resolve(detector),
+        callback_url=callback_url,
         idempotency_key=idempotency_key,
     )
     return accepted
@@ -92,6 +95,7 @@ async def submit_document(
     lang: str | None = None,
     external_id: str | None = None,
     detector: str | None = None,
+    callback_url: str | None = None,
     idempotency_key: str | None = None,
 ) -> DocumentAccepted:
     """Extract, keep the original, record, submit (the module docstring); the web page's upload too."""
@@ -129,6 +133,7 @@ async def submit_document(
         normalised=extracted.normalised,
         submission_id=submission_id,
         document_id=document_id,
+        callback_url=callback_url,
     )
     return DocumentAccepted(
         document_id=document_id,

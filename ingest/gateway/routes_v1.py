@@ -17,8 +17,16 @@ from ingest.gateway.deps import (
 )
 from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.gateway.idempotency import IDEMPOTENCY_HEADER, submission_id_for
-from schemas.api import DetectorList, ScoreView, SubmissionAccepted, SubmissionView, SubmitRequest
+from schemas.api import (
+    DetectorList,
+    ScoreView,
+    SubmissionAccepted,
+    SubmissionView,
+    SubmitRequest,
+    WebhookSecret,
+)
 from schemas.events import content_hash
+from schemas.webhooks import tenant_secret
 
 __all__ = ["refuse_key_reuse", "router"]
 
@@ -55,6 +63,7 @@ async def submit_text(
         detector=detectors.resolve(body.detector),
         normalised=body.normalised,
         submission_id=submission_id,
+        callback_url=body.callback_url,
         wait_s=wait,
     )
     href = str(request.url_for("read_text", submission_id=event.submission_id).path)
@@ -91,6 +100,15 @@ async def refuse_key_reuse(store: SubmissionStore, submission_id: UUID, text: st
 def list_detectors(_: ReadingCaller, detectors: DetectorsDep) -> DetectorList:
     """The detector versions the scorers run, the default first, each with its evaluation report."""
     return DetectorList(data=list(detectors.views), count=len(detectors.views))
+
+
+@router.get("/webhooks/secret", response_model=WebhookSecret)
+def webhook_secret(request: Request, caller: SubmittingCaller) -> WebhookSecret:
+    """The secret the verdicts POSTed to this key's callbacks are signed with (docs/api.md, 'Webhooks')."""
+    webhooks = request.app.state.webhooks
+    if webhooks is None or webhooks.secret is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "webhooks are off on this deployment")
+    return WebhookSecret(secret=tenant_secret(webhooks.secret, caller.tenant))
 
 
 @router.get("/texts/{submission_id}", response_model=SubmissionView, name="read_text")

@@ -22,7 +22,7 @@ from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import WRITE_ERRORS, GroupRecorder, write_submission
-from schemas.errors import RecordedNotQueued, ServiceUnavailable, TooLarge
+from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable, TooLarge
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.text import too_long
 from schemas.topics import Topics
@@ -50,6 +50,7 @@ class Submitter:
     metrics: GatewayMetrics
     recorder: GroupRecorder | None = None  # set when the broker is volatile
     backlog: BacklogMonitor | None = None
+    webhooks_on: bool = False  # the sinks deliver callbacks (VERITEXT_WEBHOOKS_SECRET is set)
     waiting: int = field(default=0, init=False)  # requests waiting for their score now
     waiting_by_key: Counter[str | None] = field(default_factory=Counter, init=False)  # of them, by tenant
 
@@ -73,6 +74,7 @@ class Submitter:
         normalised: Sequence[str] = (),
         submission_id: uuid.UUID | None = None,
         document_id: uuid.UUID | None = None,
+        callback_url: str | None = None,
         wait_s: float = 0.0,
     ) -> tuple[SubmissionEvent, ScoreEvent | None]:
         """Returns once the event is durable; with `wait_s`, also its score if it came in time.
@@ -80,6 +82,8 @@ class Submitter:
         `submission_id` is given for an idempotent retry (idempotency.py), else a fresh one is made."""
         if reason := too_long(text, self.settings.max_text_chars):
             raise TooLarge(reason)
+        if callback_url is not None and not self.webhooks_on:
+            raise InputError("callback_url: webhooks are off on this deployment (VERITEXT_WEBHOOKS_SECRET is not set)")
         self.refuse_when_behind()
         if wait_s > 0:
             self._refuse_past_the_wait_caps(tenant)
@@ -93,6 +97,7 @@ class Submitter:
             normalised=list(normalised),
             tenant=tenant,
             document_id=document_id,
+            callback_url=callback_url,
         )
         scored = self.waiter.expect(event.submission_id) if wait_s > 0 else None
         self.waiting += scored is not None
