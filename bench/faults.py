@@ -72,6 +72,7 @@ class HttpClient(threading.Thread):
         self.base, self.stop = base, stop
         self.accepted: dict[str, str] = {}  # key -> submission id
         self.answers: Counter[int] = Counter()
+        self.unexpected: list[str] = []  # the first few unexpected 5xx answers, to say why
         self.retries = 0
 
     def run(self) -> None:
@@ -87,11 +88,17 @@ class HttpClient(threading.Thread):
                         time.sleep(0.5)
                         continue
                     self.answers[answer.status_code] += 1
+                    _note_unexpected(answer, self.unexpected)
                     if answer.status_code in (200, 202):
                         self.accepted[key] = answer.json()["submission_id"]
                         break
                     self.retries += 1
                     time.sleep(min(float(answer.headers.get("retry-after", 1)), 1.0))
+
+
+def _note_unexpected(answer: httpx.Response, notes: list[str]) -> None:
+    if answer.status_code >= 500 and answer.status_code not in (503, 504) and len(notes) < 5:
+        notes.append(f"{answer.status_code} {answer.text[:300]}")
 
 
 class RabbitClient(threading.Thread):
@@ -188,6 +195,7 @@ class SameKeyClient(threading.Thread):
         self.base, self.stop = base, stop
         self.accepted: dict[str, str] = {}
         self.answers: Counter[int] = Counter()
+        self.unexpected: list[str] = []
         self.both_accepted = 0  # pairs in which both different texts were answered 202
 
     def run(self) -> None:
@@ -200,6 +208,7 @@ class SameKeyClient(threading.Thread):
                 for answer in answers:
                     if answer is not None:
                         self.answers[answer.status_code] += 1
+                        _note_unexpected(answer, self.unexpected)
                 if accepted:
                     self.accepted[key] = accepted[0].json()["submission_id"]
                 self.both_accepted += len(accepted) == 2
@@ -434,6 +443,7 @@ def main() -> int:
         "duplicated": duplicated,
         "wrong_scores": wrong,
         "unexpected_5xx": sum(unexpected.values()),
+        "unexpected_5xx_answers": http.unexpected + same_key.unexpected,
         "poison_answered_otherwise": dict(poison.unexpected),
         "poison_answers": dict(sorted(poison.answers.items())),
         "answers": {str(k): v for k, v in sorted(http.answers.items())},

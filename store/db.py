@@ -13,14 +13,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from schemas.errors import SchemaBehindError, ServiceUnavailable
 from schemas.secrets import plain
 from store.settings import DatabaseSettings, sqlalchemy_url
 
+# a database that is away, restarting or out of connections: a 503 to retry, never a 500
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
 __all__ = [
+    "UNAVAILABLE",
     "check_schema",
     "make_engine",
     "migrate",
@@ -51,9 +56,9 @@ def reading(engine: Engine) -> Iterator[Session]:
     try:
         with Session(engine) as session:
             yield session
-    except OperationalError as exc:
+    except UNAVAILABLE as exc:
         where = engine.url.render_as_string(hide_password=True)
-        raise ServiceUnavailable(f"PostgreSQL at {where} failed: {exc.orig}") from exc
+        raise ServiceUnavailable(f"PostgreSQL at {where} failed: {getattr(exc, 'orig', None) or exc}") from exc
 
 
 def ping(engine: Engine) -> None:
@@ -61,7 +66,7 @@ def ping(engine: Engine) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except UNAVAILABLE as exc:
         where = engine.url.render_as_string(hide_password=True)
         raise ServiceUnavailable(f"PostgreSQL at {where} refused the connection; is it running?") from exc
 

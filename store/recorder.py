@@ -5,11 +5,12 @@ write of the same event is a no-op."""
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from schemas.errors import InputError, ServiceUnavailable
 from schemas.events import SubmissionEvent, content_hash
+from store.db import UNAVAILABLE
 from store.models import Submission
 from store.writer import write_submissions
 from stream.settings import KafkaSettings
@@ -37,8 +38,9 @@ class SqlSubmissionRecorder:
                                 f"submission {submission_id} holds another text: its Idempotency-Key (or task id) "
                                 "was used for a different text"
                             )
-        except OperationalError as exc:
-            raise ServiceUnavailable(f"the log database did not record the submission: {exc.orig}") from exc
+        except UNAVAILABLE as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise ServiceUnavailable(f"the log database did not record the submission: {reason}") from exc
         except DataError as exc:  # a value the event model let through and PostgreSQL refuses: never retried
             raise InputError(f"the log database refused the submission: {exc.orig}") from exc
 

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from schemas.errors import ServiceUnavailable
 from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent, content_hash
 from schemas.webhooks import webhook_body
+from store.db import UNAVAILABLE
 from store.models import Failure, Score, Submission, WebhookDelivery
 
 __all__ = ["LogBatch", "write_failures", "write_log", "write_scores", "write_submissions"]
@@ -69,7 +70,7 @@ def write_log(engine: Engine, batch: LogBatch) -> LogBatch:
             except (DataError, IntegrityError) as exc:
                 log.warning("PostgreSQL refused a row of the batch (%s); writing its rows one by one", exc.orig)
                 return _write_isolating(engine, batch)
-        except OperationalError as exc:
+        except UNAVAILABLE as exc:
             if attempt == _WRITE_ATTEMPTS:
                 raise ServiceUnavailable(f"PostgreSQL write failed {attempt} times: {exc}") from exc
             log.warning("PostgreSQL write failed (attempt %d), retrying: %s", attempt, exc)
