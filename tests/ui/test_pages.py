@@ -2,14 +2,15 @@
 from running gateway, sink and scorer processes (the per-sentence model double), checks a text and sees
 the percentage and its sentences, watches the recent list grow, follows a batch and downloads its CSV,
 reads the detectors, compares two versions, uploads a document (and an encrypted one, refused with
-its reason) and reads the health; with API keys it logs in first, and
-every page reads in Russian too."""
+its reason), prints the verdict's report to PDF and downloads it, and reads the health; with API keys it
+logs in first, and every page reads in Russian too."""
 
 import csv
 import io
 import json
 import re
 import shutil
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -123,6 +125,17 @@ def test_check_a_text_see_it_live_follow_a_batch_and_read_the_detectors(page: Pa
         page.click("#upload button")
         expect(page.locator(".probability")).to_have_text(re.compile(r"^[<>]?\d{1,2}%$"), timeout=30_000)
         expect(page.locator(".sentence[data-probability]")).to_have_count(3)
+        page.click("a.report")  # the printable report: its own page, a clean PDF when printed
+        expect(page.locator("section.caveat h2")).to_have_text("What this cannot tell")
+        expect(page.locator(".sentence[data-probability]")).to_have_count(3)
+        page.emulate_media(media="print")
+        printed = unicodedata.normalize("NFKC", PdfReader(io.BytesIO(page.pdf())).pages[0].extract_text())
+        assert "What this cannot tell" in printed and "A first paragraph of an essay" in printed
+        assert "Download the report" not in printed and "Recent" not in printed, "no links nor navigation in print"
+        page.emulate_media(media="screen")
+        with page.expect_download() as download:
+            page.click("a[href='?download=1']")
+        assert "What this cannot tell" in Path(download.value.path()).read_text(encoding="utf-8")
         locked = pdf_bytes(["A secret."], password="pw")
         page.goto(f"{base}/")
         page.set_input_files("#document", files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": locked}])

@@ -23,6 +23,18 @@ _WORDS: dict[str, dict[str, str]] = {
         "checking": "Scoring…",
         "upload_intro": "Or upload a document: PDF, DOCX, ODT, HTML, Markdown or text.",
         "upload_button": "Upload and check",
+        "report_link": "Printable report",
+        "report_title": "veritext: how likely a language model wrote this text",
+        "report_checked": "Checked",
+        "report_back": "Back to the text",
+        "report_download": "Download the report",
+        "report_print": "to keep it as a PDF, print this page (Ctrl+P) and save as PDF",
+        "caveat_title": "What this cannot tell",
+        "caveat": "This is a probability from a statistical model, not proof of how the text was written. It is "
+        "wrong at times: it errs more on short texts, on texts by people writing in a second language, on "
+        "heavily edited or co-written texts, and on text from models newer than its training data; a text "
+        "can be rewritten to evade it. Do not accuse anyone on this result alone: talk with the writer, "
+        "look at drafts and sources, and weigh what you know.",
         "probability": "probability that a machine wrote it",
         "label_machine": "likely machine-written",
         "label_human": "likely human-written",
@@ -98,6 +110,18 @@ _WORDS: dict[str, dict[str, str]] = {
         "checking": "Оцениваем…",
         "upload_intro": "Или загрузите документ: PDF, DOCX, ODT, HTML, Markdown или текст.",
         "upload_button": "Загрузить и проверить",
+        "report_link": "Отчёт для печати",
+        "report_title": "veritext: насколько вероятно, что этот текст написала языковая модель",
+        "report_checked": "Проверено",
+        "report_back": "К тексту",
+        "report_download": "Скачать отчёт",
+        "report_print": "чтобы сохранить в PDF, напечатайте страницу (Ctrl+P) и выберите «Сохранить как PDF»",
+        "caveat_title": "Чего эта оценка не говорит",
+        "caveat": "Это вероятность, которую даёт статистическая модель, а не доказательство того, как написан "
+        "текст. Она иногда ошибается: чаще на коротких текстах, на текстах людей, пишущих не на родном языке, "
+        "на сильно отредактированных или написанных вместе с моделью текстах и на текстах моделей новее её "
+        "обучающих данных; текст можно переписать так, чтобы обмануть её. Не обвиняйте никого только по "
+        "этому результату: поговорите с автором, посмотрите черновики и источники.",
         "probability": "вероятность, что текст написан машиной",
         "label_machine": "скорее написан машиной",
         "label_human": "скорее написан человеком",

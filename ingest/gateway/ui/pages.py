@@ -24,7 +24,7 @@ from ingest.gateway.ui.csrf import CsrfChecked, csrf_token, remember_csrf_token
 from ingest.gateway.ui.i18n import LANG_COOKIE, LANGUAGES, language, words
 from ingest.gateway.ui.reads import PageReads
 from ingest.gateway.ui.streams import StreamSlots
-from schemas.api import RecentText, SubmitRequest, preview
+from schemas.api import RecentText, SubmissionView, SubmitRequest, preview
 from schemas.detector_spec import DetectorSpec
 from schemas.errors import ConfigError, InputError, ServiceUnavailable, TooLarge
 from schemas.events import ScoreEvent
@@ -33,6 +33,7 @@ __all__ = ["STATIC", "login_redirect", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
+_STYLE = (STATIC / "style.css").read_text(encoding="utf-8")
 _templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -172,6 +173,38 @@ def text_page(
         if new:  # just submitted from this page: not in the log yet
             return render(request, "text.html", view=None, submission_id=submission_id)
         return _missing(request, "submission", submission)
+    return render(request, "text.html", view=view, submission_id=submission_id, **_verdict(view, text, detector))
+
+
+@router.get("/texts/{submission}/report")
+def report_page(
+    request: Request,
+    submission: str,
+    caller: ReadingVisitor,
+    store: StoreDep,
+    reads: ReadsDep,
+    detector: str | None = None,
+    download: bool = False,
+) -> HTMLResponse:
+    """One verdict as a report to print or keep (the highlighted text, the verdict, the detector version,
+    the date, what the detector cannot tell): a page of its own, its style inline, whose print stylesheet
+    makes a clean PDF; `download` sends it as a file."""
+    submission_id = _uuid(submission)
+    view = store.get(submission_id, caller.reads_as) if submission_id is not None else None
+    text = reads.text_of(submission_id, caller.reads_as) if view is not None else None
+    if view is None or text is None or not view.scores:
+        return _missing(request, "scored submission", submission)
+    page = render(
+        request, "report.html", view=view, submission_id=submission_id, style=_STYLE, **_verdict(view, text, detector)
+    )
+    if download:
+        page.headers["content-disposition"] = f'attachment; filename="veritext-report-{submission_id}.html"'
+    return page
+
+
+def _verdict(view: SubmissionView, text: str, detector: str | None) -> dict[str, Any]:
+    """The score a page shows (by `detector`, NAME@VERSION; default: the latest), its sentences coloured,
+    and the other detectors' scores."""
     wanted = DetectorSpec.parse(detector) if detector else None
     named = [s for s in view.scores if wanted is not None and wanted.matches(s.detector_name, s.detector_version)]
     score = (named or view.scores or [None])[0]
@@ -180,7 +213,7 @@ def text_page(
     if score is not None:
         spans = [(s.start, s.end, s.probability) for s in score.segments] or [(0, len(text), score.probability)]
         parts = [{"text": text[a:b], "probability": p, "colour": _colour(p)} for a, b, p in spans]
-    return render(request, "text.html", view=view, submission_id=submission_id, score=score, parts=parts, others=others)
+    return {"score": score, "parts": parts, "others": others}
 
 
 @router.get("/recent")
