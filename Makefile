@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python bench/auth_bench.py
 	$(BIN)/python bench/gateway_bench.py
 	$(BIN)/python bench/durability_bench.py
+	$(BIN)/python bench/documents_bench.py
 	$(BIN)/veritext eval ../shared/data --split test --per-cell 150 --by lang,domain,generator \
 		--json bench/results/accuracy_test.json --markdown bench/results/accuracy_test.md
 
