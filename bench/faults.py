@@ -8,11 +8,14 @@ docs/api.md tells clients to) and a RabbitMQ client (tasks on `ml_tasks` with pu
 its own id). Meanwhile it injects faults in turn: SIGKILL of the gateway, the scorer, the sink and the
 bridge, SIGKILL of the embedded broker and of the embedded PostgreSQL (`up` starts them again), a
 broker stall (SIGSTOP for 5-15 s, then SIGCONT) and a RabbitMQ connection loss (`rabbitmqctl
-close_all_connections`). Beside them, all the time: poison in every field at every intake (NUL and lone
-surrogates in the text, `external_id`, `lang`; a poison line inside a batch; RabbitMQ tasks with a NUL
-in the id or the text), and pairs of concurrent submits under one `Idempotency-Key` with different
-texts. After the faults, an overload phase offers about 5x the gateway's capacity for 15 s. At the end
-it waits for the pipeline to drain and counts, from the PostgreSQL log:
+close_all_connections`), the webhook receiver down for 5-15 s, and the object store away for 5-15 s (the
+documents folder replaced by a file). Every HTTP text names the harness's webhook receiver as its
+`callback_url`, and a document client uploads a small document every half second. Beside them, all the
+time: poison in every field at every intake (NUL and lone surrogates in the text, `external_id`, `lang`;
+a poison line inside a batch; RabbitMQ tasks with a NUL in the id or the text), and pairs of concurrent
+submits under one `Idempotency-Key` with different texts. After the faults, an overload phase offers
+about 5x the gateway's capacity for 15 s. At the end it waits for the pipeline to drain and counts, from
+the PostgreSQL log:
 
 - accepted: texts the gateway answered 202 (or 200), batch lines it accepted, tasks RabbitMQ confirmed;
 - lost: accepted but never stored with a score;
@@ -20,6 +23,8 @@ it waits for the pipeline to drain and counts, from the PostgreSQL log:
 - wrong scores: a stored score that is not the double's score of the stored text;
 - unexpected 5xx: answers other than 503 (which tells the client to retry) and 504; and poison answered
   with anything but a 4xx;
+- webhooks undelivered: accepted HTTP texts whose verdict never reached the receiver (and how many
+  reached it more than once: delivery is at least once);
 - under overload: the fraction answered 503 and the latency of accepted requests (p50, p99).
 
 Writes bench/results/faults.json and faults.md. Run: `python bench/faults.py --faults 56`.
@@ -40,6 +45,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import aio_pika
@@ -56,7 +62,7 @@ from tests.doubles import _probability  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
-FAULTS = ("gateway", "scorer", "sink", "bridge", "broker", "stall", "postgres", "rabbitmq")
+FAULTS = ("gateway", "scorer", "sink", "bridge", "broker", "stall", "postgres", "rabbitmq", "receiver", "objects")
 PREFIX = "Fault run text"  # every text whose delivery is counted starts so, its key the next word
 
 
@@ -67,9 +73,9 @@ def _text(key: str, tail: str = "the pipeline must keep every acknowledged submi
 class HttpClient(threading.Thread):
     """Submits texts one after another; retries each with its key until it is accepted."""
 
-    def __init__(self, base: str, stop: threading.Event) -> None:
+    def __init__(self, base: str, stop: threading.Event, callback_url: str) -> None:
         super().__init__(daemon=True)
-        self.base, self.stop = base, stop
+        self.base, self.stop, self.callback_url = base, stop, callback_url
         self.accepted: dict[str, str] = {}  # key -> submission id
         self.answers: Counter[int] = Counter()
         self.unexpected: list[str] = []  # the first few unexpected 5xx answers, to say why
@@ -79,7 +85,7 @@ class HttpClient(threading.Thread):
         with httpx.Client(timeout=10) as client:
             while not self.stop.is_set():
                 key = uuid.uuid4().hex
-                body = {"text": _text(key)}
+                body = {"text": _text(key), "callback_url": self.callback_url}
                 while not self.stop.is_set():
                     try:
                         answer = client.post(f"{self.base}/v1/texts", json=body, headers={"Idempotency-Key": key})
@@ -99,6 +105,79 @@ class HttpClient(threading.Thread):
 def _note_unexpected(answer: httpx.Response, notes: list[str]) -> None:
     if answer.status_code >= 500 and answer.status_code not in (503, 504) and len(notes) < 5:
         notes.append(f"{answer.status_code} {answer.text[:300]}")
+
+
+class Receiver:
+    """The webhook receiver on loopback: answers 204 and keeps the `Veritext-Webhook-Id` of every delivery;
+    the `receiver` fault takes it down for 5-15 s (connections refused meanwhile)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self.received: Counter[str] = Counter()
+        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                received[self.headers["Veritext-Webhook-Id"]] += 1
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        with self._lock:
+            self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+            threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.server_close()
+                self._server = None
+
+    def delivered(self, submission_ids: list[str]) -> set[str]:
+        """Those of `submission_ids` whose verdict it received."""
+        got = {delivery.split(":")[0] for delivery in list(self.received)}
+        return {i for i in submission_ids if i in got}
+
+
+class DocumentClient(threading.Thread):
+    """Uploads a small document every half second (`POST /v1/documents`, its own Idempotency-Key, retried
+    after a 503 as a client should): each one accepted must be kept and scored; the `objects` fault takes
+    the object store (the folder under the data directory) away for 5-15 s."""
+
+    def __init__(self, base: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True)
+        self.base, self.stop = base, stop
+        self.accepted: dict[str, str] = {}
+        self.answers: Counter[int] = Counter()
+        self.unexpected: list[str] = []
+
+    def run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            while not self.stop.wait(0.5):
+                key = uuid.uuid4().hex
+                files = {"file": ("notes.md", f"# Notes\n\n{_text(key)}\n".encode())}
+                while not self.stop.is_set():
+                    try:
+                        answer = client.post(f"{self.base}/v1/documents", files=files, headers={"Idempotency-Key": key})
+                    except httpx.HTTPError:
+                        time.sleep(0.5)
+                        continue
+                    self.answers[answer.status_code] += 1
+                    _note_unexpected(answer, self.unexpected)
+                    if answer.status_code == 202:
+                        self.accepted[key] = answer.json()["submission_id"]
+                        break
+                    time.sleep(0.5)
 
 
 class RabbitClient(threading.Thread):
@@ -277,7 +356,24 @@ def _child(up: subprocess.Popen, name: str) -> psutil.Process | None:
     return None
 
 
-def _inject(fault: str, up: subprocess.Popen, data_dir: Path) -> bool:
+def _inject(fault: str, up: subprocess.Popen, data_dir: Path, receiver: Receiver) -> bool:
+    if fault == "receiver":
+        receiver.stop()
+        threading.Timer(random.uniform(5, 15), receiver.start).start()
+        return True
+    if fault == "objects":  # the folder becomes a file: every write fails, as a store that is away
+        folder, aside = data_dir / "documents", data_dir / "documents.away"
+        if not folder.is_dir():
+            return False
+        folder.rename(aside)
+        folder.write_bytes(b"")
+
+        def back() -> None:
+            folder.unlink()
+            aside.rename(folder)
+
+        threading.Timer(random.uniform(5, 15), back).start()
+        return True
     if fault == "rabbitmq":
         return (
             subprocess.run(["rabbitmqctl", "close_all_connections", "fault injection"], capture_output=True).returncode
@@ -355,6 +451,9 @@ def main() -> int:
         "VERITEXT_DATA_DIR": str(data_dir),
         "VERITEXT_GATEWAY_PORT": str(port),
         "VERITEXT_GATEWAY_RETRY_AFTER_S": "1",
+        "VERITEXT_WEBHOOKS_SECRET": "fault-run",
+        "VERITEXT_WEBHOOKS_ALLOW_PRIVATE": "true",  # the receiver is on loopback
+        "VERITEXT_WEBHOOKS_BACKOFF_S": "0.5",
         "VERITEXT_SCORER_DETECTOR": "tests.doubles:fixed",
         "VERITEXT_RABBITMQ_URL": RABBITMQ,
         "VERITEXT_RABBITMQ_QUEUE": queue,
@@ -371,9 +470,12 @@ def main() -> int:
         up.kill()
         return 1
     stop = threading.Event()
-    http, rabbit = HttpClient(base, stop), RabbitClient(queue, stop)
+    receiver = Receiver()
+    receiver.start()
+    http, rabbit = HttpClient(base, stop, receiver.url), RabbitClient(queue, stop)
     poison, same_key = PoisonClient(base, queue, stop), SameKeyClient(base, stop)
-    clients = (http, rabbit, poison, same_key)
+    documents = DocumentClient(base, stop)
+    clients = (http, rabbit, poison, same_key, documents)
     for client in clients:
         client.start()
     injected: Counter[str] = Counter()
@@ -384,7 +486,7 @@ def main() -> int:
                 raise SystemExit(f"veritext up exited ({up.returncode}); see {data_dir / 'up.log'}")
             time.sleep(args.every)
             fault = FAULTS[n % len(FAULTS)]
-            if _inject(fault, up, data_dir):
+            if _inject(fault, up, data_dir, receiver):
                 injected[fault] += 1
             print(
                 f"fault {n + 1}/{args.faults}: {fault}; accepted so far "
@@ -403,11 +505,21 @@ def main() -> int:
     _wait(lambda: _ready(base), 120)
     print(f"overload: {args.overload_clients} concurrent submitters for {args.overload_s:.0f} s", flush=True)
     overload = asyncio.run(_overload(base, args.overload_s, args.overload_clients))
-    accepted = {**http.accepted, **rabbit.accepted, **same_key.accepted, **overload.pop("accepted")}
+    accepted = {
+        **http.accepted,
+        **rabbit.accepted,
+        **same_key.accepted,
+        **documents.accepted,
+        **overload.pop("accepted"),
+    }
     ids = list(accepted.values())
     url = _database_url(data_dir)
     _wait(lambda: not _missing(url, ids), 300)
     lost = _missing(url, ids)
+    called_back = list(http.accepted.values())
+    _wait(lambda: len(receiver.delivered(called_back)) == len(called_back), 300)
+    undelivered = len(called_back) - len(receiver.delivered(called_back))
+    receiver.stop()
     _wait(lambda: _ready(base), 60)
     with psycopg.connect(url) as conn:
         twice_scored = conn.execute(
@@ -428,7 +540,9 @@ def main() -> int:
     up.send_signal(signal.SIGTERM)
     up.wait(120)
     unexpected = {
-        code: n for code, n in (http.answers + same_key.answers).items() if code >= 500 and code not in (503, 504)
+        code: n
+        for code, n in (http.answers + same_key.answers + documents.answers).items()
+        if code >= 500 and code not in (503, 504)
     }
     result = {
         "faults": dict(injected),
@@ -443,7 +557,12 @@ def main() -> int:
         "duplicated": duplicated,
         "wrong_scores": wrong,
         "unexpected_5xx": sum(unexpected.values()),
-        "unexpected_5xx_answers": http.unexpected + same_key.unexpected,
+        "unexpected_5xx_answers": http.unexpected + same_key.unexpected + documents.unexpected,
+        "documents_accepted": len(documents.accepted),
+        "document_answers": {str(k): v for k, v in sorted(documents.answers.items())},
+        "webhooks_expected": len(called_back),
+        "webhooks_undelivered": undelivered,
+        "webhook_deliveries_repeated": sum(n - 1 for n in receiver.received.values()),
         "poison_answered_otherwise": dict(poison.unexpected),
         "poison_answers": dict(sorted(poison.answers.items())),
         "answers": {str(k): v for k, v in sorted(http.answers.items())},
@@ -472,6 +591,12 @@ def main() -> int:
         f"Same-key pairs (two different texts at once under one `Idempotency-Key`): {len(same_key.accepted)}, "
         f"both answered 202 in {same_key.both_accepted}.",
         "",
+        f"Documents uploaded and accepted: {len(documents.accepted)} (answers "
+        f"{', '.join(f'{k}: {v}' for k, v in result['document_answers'].items())}), counted in lost above. "
+        f"Webhooks: each accepted HTTP text named the receiver; {undelivered} of {len(called_back)} verdicts "
+        f"never reached it, {result['webhook_deliveries_repeated']} were delivered more than once "
+        "(at least once: receivers deduplicate on the id).",
+        "",
         f"Overload ({args.overload_clients} concurrent submitters for {args.overload_s:.0f} s after the faults): "
         f"{overload['requests']} requests ({overload['per_s']}/s), {overload['fraction_503']:.1%} answered 503 "
         f"(p99 {overload['503_p99_ms']} ms); accepted p50 {overload['accepted_p50_ms']} ms, "
@@ -481,7 +606,7 @@ def main() -> int:
     ]
     (RESULTS / "faults.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    return 0 if not (lost or duplicated or wrong or unexpected or poison.unexpected) else 1
+    return 0 if not (lost or duplicated or wrong or unexpected or poison.unexpected or undelivered) else 1
 
 
 if __name__ == "__main__":
