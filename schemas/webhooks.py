@@ -26,6 +26,7 @@ __all__ = [
     "ID_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "WEBHOOKS_OFF",
     "CallbackUrl",
     "WebhookSettings",
     "check_callback_url",
@@ -38,6 +39,7 @@ ID_HEADER = "Veritext-Webhook-Id"
 TIMESTAMP_HEADER = "Veritext-Webhook-Timestamp"
 SIGNATURE_HEADER = "Veritext-Signature"
 MAX_URL_CHARS = 2048
+WEBHOOKS_OFF = "webhooks are off on this deployment (VERITEXT_WEBHOOKS_SECRET is not set)"
 
 
 class WebhookSettings(BaseSettings):

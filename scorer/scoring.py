@@ -115,7 +115,7 @@ def send_outcome(
             submitted_at=job.event.submitted_at,
             tenant=job.event.tenant,
             content_hash=content_hash(job.event.text),
-            callback_url=job.event.callback_url,
+            callback_url=None if replayed else job.event.callback_url,  # a replay's verdicts are not pushed
         )
         producer.send(topics.scores, str(job.event.submission_id), score)
         log.info(

@@ -75,6 +75,8 @@ def _events(engine: Engine, conditions: list[ColumnElement[bool]], page: int) ->
                 detector=row.detector,
                 tenant=row.tenant,
                 normalised=row.normalised,
+                document_id=row.document_id,
+                callback_url=row.callback_url,
                 submitted_at=row.submitted_at,
             )
         if len(rows) < page:

@@ -14,8 +14,9 @@ a replay's offsets-for-times lookup and the window it filters on agree to the mi
 for good (every later event refused at once with "a newer producer ... fences the current one"); a
 fatal error does the same, and a message that timed out leaves the sequence out of step. So a delivery
 error that librdkafka calls fatal or that names the producer's identity (`_NEEDS_NEW_PRODUCER`), or
-`FAILURES_BEFORE_REBUILD` failures in a row, replace the client by a new one (a new producer id): the
-gateway's at once, from its callback thread; a worker's before its next send. `healthy` is what
+`FAILURES_BEFORE_REBUILD` failures in a row, or a client that refuses an event outright (a fatal
+state reported outside any delivery: `DeliveryError` to the sender), replace the client by a new one (a
+new producer id): the gateway's at once, from its callback thread; a worker's before its next send. `healthy` is what
 readiness reports.
 """
 
@@ -26,7 +27,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from pydantic import BaseModel
 
 from schemas.errors import DeliveryError
@@ -73,6 +74,13 @@ class _Health:
             self.broken = err.str()
         elif self.failures_in_row >= FAILURES_BEFORE_REBUILD:
             self.broken = f"{self.failures_in_row} deliveries failed in a row, the last: {err.str()}"
+
+    def refused(self, exc: KafkaException) -> DeliveryError:
+        """The client refused an event outright (it is in a fatal state): a new client is due; the
+        error to raise to the sender."""
+        reason = exc.args[0].str() if exc.args and isinstance(exc.args[0], KafkaError) else str(exc)
+        self.broken = reason
+        return DeliveryError(f"the producer refused the event: {reason}")
 
     @property
     def healthy(self) -> bool:
@@ -190,6 +198,8 @@ class EventProducer:
                 return
             except BufferError:  # local queue full: serve callbacks, then retry
                 self._producer.poll(0.1)
+            except KafkaException as exc:
+                raise self._health.refused(exc) from exc
 
     def _reporting(self, report: DeliveryCallback) -> Callable[[KafkaError | None, Message], None]:
         def delivered(err: KafkaError | None, _msg: Message) -> None:
@@ -281,6 +291,8 @@ class AsyncEventProducer:
             _produce(self._client, topic, key, event.model_dump_json().encode(), headers, timestamp, on_delivery)
         except BufferError as exc:
             raise DeliveryError("the producer queue is full; the broker is not keeping up") from exc
+        except KafkaException as exc:  # replaced by the callback thread; this event is not sent
+            raise self._health.refused(exc) from exc
         await asyncio.wait_for(delivered, self._timeout_s + 5)
 
     def close(self) -> None:

@@ -84,7 +84,7 @@ def create_app(
         app.state.submitter = Submitter(
             producer, waiter, kafka.topics, settings, metrics, grouped, backlog, webhooks_on
         )
-        app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors, grouped)
+        app.state.intake = BatchIntake(producer, kafka.topics, settings, app.state.detectors, grouped, webhooks_on)
         try:
             yield
         finally:

@@ -1,7 +1,7 @@
 """HTTP bulk intake: an NDJSON body, read as a stream of chunks (never whole), becomes one batch.
 
-Each line is a JSON object like the body of `POST /v1/texts` (`text`, optional `lang` and
-`external_id`). A bad line is rejected with its number and reason and the rest go on. Good lines
+Each line is a JSON object like the body of `POST /v1/texts` (`text`, optional `lang`, `external_id`,
+`detector` and `callback_url`). A bad line is rejected with its number and reason and the rest go on. Good lines
 are produced with at most `batch_max_in_flight` events awaiting the broker at once, so a slow
 broker slows the upload down (each first recorded in the log database when the broker is volatile).
 The answer comes once every accepted line is durable in the topic.
@@ -32,6 +32,7 @@ from schemas.errors import InputError, RecordedNotQueued
 from schemas.events import SubmissionEvent
 from schemas.text import too_long
 from schemas.topics import Topics
+from schemas.webhooks import WEBHOOKS_OFF
 from stream.producer import AsyncEventProducer
 
 __all__ = ["BATCH_NAME", "MAX_LISTED_REJECTS", "BatchIntake"]
@@ -74,6 +75,7 @@ class BatchIntake:
     settings: GatewaySettings
     detectors: DetectorCatalogue
     recorder: GroupRecorder | None = None  # set when the broker is volatile
+    webhooks_on: bool = False  # False: a line naming a callback_url is rejected
 
     async def ingest(
         self, chunks: AsyncIterator[bytes], ledger: BatchLedger, caller: Caller, idempotency_key: str | None = None
@@ -141,6 +143,9 @@ class BatchIntake:
         except InputError as exc:
             intake.reject(line.number, f"detector: {exc}")
             return
+        if body.callback_url is not None and not self.webhooks_on:
+            intake.reject(line.number, f"callback_url: {WEBHOOKS_OFF}")
+            return
         if intake.out_of_quota is None:
             try:
                 await intake.caller.use_quota(1)
@@ -159,6 +164,7 @@ class BatchIntake:
             detector=detector,
             normalised=list(body.normalised),
             tenant=intake.caller.tenant,
+            callback_url=body.callback_url,
         )
         intake.pending.add(asyncio.create_task(self._send(line.number, event)))
         if len(intake.pending) >= self.settings.batch_max_in_flight:

@@ -26,6 +26,7 @@ from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable, To
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.text import too_long
 from schemas.topics import Topics
+from schemas.webhooks import WEBHOOKS_OFF
 from stream.producer import AsyncEventProducer
 
 __all__ = ["Submitter", "SyncTimeout"]
@@ -83,7 +84,7 @@ class Submitter:
         if reason := too_long(text, self.settings.max_text_chars):
             raise TooLarge(reason)
         if callback_url is not None and not self.webhooks_on:
-            raise InputError("callback_url: webhooks are off on this deployment (VERITEXT_WEBHOOKS_SECRET is not set)")
+            raise InputError(f"callback_url: {WEBHOOKS_OFF}")
         self.refuse_when_behind()
         if wait_s > 0:
             self._refuse_past_the_wait_caps(tenant)

@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,6 +20,7 @@ from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
 from stream.lag import partition_offsets
 from stream.producer import AsyncEventProducer, EventProducer
+from stream.replay import plan_replay, read_plan
 from stream.settings import KafkaSettings
 from veritext import requeue
 
@@ -69,7 +71,8 @@ def test_what_was_recorded_and_never_queued_is_requeued_once_nothing_is_left_to_
     own_broker, engine, database_url, monkeypatch
 ) -> None:
     _, kafka = own_broker
-    SqlSubmissionRecorder(engine).record([_event("Recorded, never queued.")])
+    recorded = _event("Recorded, never queued.").model_copy(update={"callback_url": "https://example.com/hook"})
+    SqlSubmissionRecorder(engine).record([recorded])
 
     def in_topic() -> int:
         return sum(p.end for p in partition_offsets(kafka, [kafka.topics.submissions]))
@@ -79,6 +82,8 @@ def test_what_was_recorded_and_never_queued_is_requeued_once_nothing_is_left_to_
     monkeypatch.setattr(requeue, "STRAGGLER_AGE_S", 0.0)
     assert requeue.requeue_stragglers(kafka, database_url, *stragglers) == 1
     assert in_topic() == 1
+    (sent,) = read_plan(kafka, plan_replay(kafka, kafka.topics.submissions, datetime.fromtimestamp(0, UTC)))
+    assert SubmissionEvent.model_validate_json(sent.value()) == recorded, "sent again as it was first sent"
     assert requeue.requeue_stragglers(kafka, database_url, *stragglers) == 0, "the scorers are behind: wait"
     with EventProducer(kafka) as producer:  # still nothing re-sent while the groups have this to read
         producer.send(kafka.topics.submissions, "k", _event("Queued, not read yet."))

@@ -1,7 +1,8 @@
 """Webhooks on a real broker and PostgreSQL with a receiver on loopback (allowed explicitly): a verdict
 is POSTed signed once stored, retried after the receiver failed twice, and every attempt is on the
 submission; a receiver that is down for a while gets it once it is back; a private address is refused
-unless the operator allows it; a bad callback URL, or one on a deployment without webhooks, is a 422."""
+unless the operator allows it; a bad callback URL, or one on a deployment without webhooks, is a 422 (a
+rejected line in a batch). Each line of a batch may name its own callback."""
 
 import hashlib
 import hmac
@@ -20,6 +21,7 @@ from tests.doubles import FixedScoreDetector
 from tests.helpers import wait_until
 from tests.pipeline import pipeline
 
+NDJSON = {"Content-Type": "application/x-ndjson"}
 TEXT = "A text whose verdict a platform wants pushed to it, not polled for. It has two sentences."
 
 
@@ -91,6 +93,21 @@ def test_a_verdict_is_delivered_signed_and_retried_after_the_receiver_failed_twi
         assert webhook["url"] == receiver.url and "answered 500" in attempts[0]["error"]
 
 
+def test_each_line_of_a_batch_may_name_a_callback(kafka, engine):
+    with (
+        receiving(Receiver(free_port())) as receiver,
+        pipeline(kafka, engine, FixedScoreDetector(), webhooks=_settings(allow_private=True)) as p,
+    ):
+        lines = [{"text": f"{TEXT} Line {n}.", "callback_url": receiver.url} for n in range(3)]
+        lines.append({"text": f"{TEXT} A line that asks for no callback."})
+        body = "\n".join(json.dumps(line) for line in lines)
+        answer = p.client.post("/v1/batches", content=body, headers=NDJSON).json()
+        assert answer["accepted"] == 4, answer
+        wait_until(lambda: len(receiver.received) >= 3, what="the three lines' verdicts")
+        ids = {json.loads(body)["submission_id"] for _, body, _ in receiver.received}
+        assert len(ids) == 3 and all(code == 204 for *_, code in receiver.received)
+
+
 def test_a_receiver_down_for_a_while_gets_the_verdict_once_it_is_back(kafka, engine):
     receiver = Receiver(free_port())
     with pipeline(kafka, engine, FixedScoreDetector(), webhooks=_settings(allow_private=True)) as p:
@@ -136,3 +153,6 @@ def test_without_webhooks_a_callback_is_a_422_and_there_is_no_secret(kafka, engi
         answer = p.client.post("/v1/texts", json={"text": TEXT, "callback_url": "https://example.com/hook"})
         assert answer.status_code == 422 and "webhooks are off" in answer.json()["detail"]
         assert p.client.get("/v1/webhooks/secret").status_code == 404
+        line = {"text": TEXT, "callback_url": "https://example.com/hook"}
+        answer = p.client.post("/v1/batches", content=json.dumps(line), headers=NDJSON).json()
+        assert answer["accepted"] == 0 and "callback_url: webhooks are off" in answer["rejects"][0]["reason"]
