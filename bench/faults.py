@@ -132,8 +132,11 @@ class Receiver:
             def log_message(self, *_: object) -> None:
                 pass
 
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a receiver's usual backlog (uvicorn's 2048); the default 5 resets
+
         with self._lock:
-            self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+            self._server = Server(("127.0.0.1", self.port), Handler)
             threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

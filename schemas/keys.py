@@ -48,6 +48,7 @@ class StoredKey:
     quota_per_day: int | None  # texts a day; None: no quota
     created_at: datetime
     revoked_at: datetime | None
+    callback_url: str | None = None  # where its submits' verdicts go when they name no callback_url
 
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes or "admin" in self.scopes

@@ -20,7 +20,14 @@ class SqlKeyStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def create(self, name: str, scopes: Sequence[Scope], rate_limit: str | None, quota_per_day: int | None) -> NewKey:
+    def create(
+        self,
+        name: str,
+        scopes: Sequence[Scope],
+        rate_limit: str | None,
+        quota_per_day: int | None,
+        callback_url: str | None = None,
+    ) -> NewKey:
         """A new key named `name` (the tenant); refused when the name is taken, revoked or not."""
         made = new_key()
         row = {
@@ -30,6 +37,7 @@ class SqlKeyStore:
             "scopes": list(scopes),
             "rate_limit": rate_limit,
             "quota_per_day": quota_per_day,
+            "callback_url": callback_url,
         }
         with Session(self._engine) as session, session.begin():
             inserted = session.scalar(insert(ApiKey).values(row).on_conflict_do_nothing().returning(ApiKey.name))
@@ -44,6 +52,17 @@ class SqlKeyStore:
                 update(ApiKey)
                 .where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
                 .values(revoked_at=func.now())
+                .returning(ApiKey.name)
+            )
+        return done is not None
+
+    def set_callback(self, name: str, callback_url: str | None) -> bool:
+        """Set (None: clear) the default callback of the live key `name`; False when there is none."""
+        with Session(self._engine) as session, session.begin():
+            done = session.scalar(
+                update(ApiKey)
+                .where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+                .values(callback_url=callback_url)
                 .returning(ApiKey.name)
             )
         return done is not None
@@ -68,4 +87,5 @@ def _stored(row: ApiKey) -> StoredKey:
         quota_per_day=row.quota_per_day,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        callback_url=row.callback_url,
     )

@@ -114,6 +114,7 @@ class ApiKey(Base):
     scopes: Mapped[list[str]] = mapped_column(JSONB)
     rate_limit: Mapped[str | None] = mapped_column(String(32))  # e.g. "60/minute"; None: no limit
     quota_per_day: Mapped[int | None] = mapped_column(Integer)  # texts a day; None: no quota
+    callback_url: Mapped[str | None] = mapped_column(Text)  # where its verdicts go when a submit names none
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -1,4 +1,4 @@
-"""`veritext keys create|list|revoke`: the gateway's API keys (ingest/gateway/auth.py), in the log
+"""`veritext keys create|list|callback|revoke`: the gateway's API keys (ingest/gateway/auth.py), in the log
 database. A key is printed once, when it is made; only the sha256 of its secret is kept."""
 
 import json
@@ -13,11 +13,12 @@ from ingest.gateway.ratelimit import parse_quota, parse_rate_limit
 from ingest.gateway.settings import AuthSettings
 from schemas.errors import InputError
 from schemas.keys import KEY_NAME, SCOPES, Scope, StoredKey
+from schemas.webhooks import check_callback_url
 from store.db import open_log
 from store.keys import SqlKeyStore
 from veritext.reports import fitting
 
-__all__ = ["create_key", "list_keys", "revoke_key"]
+__all__ = ["create_key", "list_keys", "revoke_key", "set_callback"]
 
 
 def _store() -> SqlKeyStore:
@@ -31,8 +32,21 @@ def _scopes(value: str) -> list[Scope]:
     return list(dict.fromkeys(scopes))  # type: ignore[arg-type]
 
 
+def _callback(url: str) -> str:
+    try:
+        return check_callback_url(url)
+    except ValueError as exc:
+        raise InputError(f"--callback-url: {exc}") from None
+
+
 def create_key(
-    name: str, scopes: str, rate_limit: str | None, quota: str | None, as_json: bool, console: Console
+    name: str,
+    scopes: str,
+    rate_limit: str | None,
+    quota: str | None,
+    callback_url: str | None,
+    as_json: bool,
+    console: Console,
 ) -> int:
     if not re.fullmatch(KEY_NAME, name):
         raise InputError(
@@ -44,11 +58,11 @@ def create_key(
     chosen = _scopes(scopes)
     limit = parse_rate_limit(rate_limit) if rate_limit else None
     per_day = parse_quota(quota) if quota else None
-    made = _store().create(name, chosen, limit, per_day)
+    callback = _callback(callback_url) if callback_url is not None else None
+    made = _store().create(name, chosen, limit, per_day, callback)
     if as_json:
-        typer.echo(
-            json.dumps({"key": made.key, "name": name, "scopes": chosen, "rate_limit": limit, "quota_per_day": per_day})
-        )
+        settings = {"scopes": chosen, "rate_limit": limit, "quota_per_day": per_day, "callback_url": callback}
+        typer.echo(json.dumps({"key": made.key, "name": name, **settings}))
     else:
         typer.echo(made.key)
         limits = ", ".join(filter(None, [limit, f"{per_day} texts/day" if per_day else None])) or "no limits"
@@ -62,7 +76,7 @@ def list_keys(as_json: bool, out: Console) -> int:
         typer.echo("\n".join(json.dumps(_public(k)) for k in keys))
         return 0
     table = Table(title="API keys")
-    for column in ("name", "id", "scopes", "rate limit", "quota/day", "created (UTC)", "revoked (UTC)"):
+    for column in ("name", "id", "scopes", "rate limit", "quota/day", "callback", "created (UTC)", "revoked (UTC)"):
         table.add_column(column)
     for k in keys:
         table.add_row(
@@ -71,10 +85,20 @@ def list_keys(as_json: bool, out: Console) -> int:
             ", ".join(k.scopes),
             k.rate_limit or "-",
             f"{k.quota_per_day:,}" if k.quota_per_day else "-",
+            k.callback_url or "-",
             k.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             k.revoked_at.strftime("%Y-%m-%d %H:%M:%S") if k.revoked_at else "",
         )
     out.print(fitting(table, out))
+    return 0
+
+
+def set_callback(name: str, url: str | None, console: Console) -> int:
+    callback = _callback(url) if url is not None else None
+    if not _store().set_callback(name, callback):
+        raise InputError(f"no live key named {name!r} (see `veritext keys list`)")
+    said = f"its verdicts go to {callback} when a submit names no callback_url" if callback else "no default callback"
+    console.print(f"key {name!r}: {said}")
     return 0
 
 
@@ -93,6 +117,7 @@ def _public(key: StoredKey) -> dict[str, object]:
         "scopes": list(key.scopes),
         "rate_limit": key.rate_limit,
         "quota_per_day": key.quota_per_day,
+        "callback_url": key.callback_url,
         "created_at": key.created_at.isoformat(),
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
     }

@@ -1,7 +1,8 @@
 """`veritext up`'s supervisor: keeps each component (gateway, scorers, sink, bridge) running as a child
 process. A child that exits is logged, counted, and started again after a backoff that doubles with
-each exit in a row (1 s up to 30 s) and resets once the child has stayed up for a minute, so one bad
-request or a database outage never stops the pipeline and a crash loop never spins the CPU.
+each exit in a row (1 s up to 30 s) and resets once the child has stayed up for 15 s, so one bad
+request or a database outage never stops the pipeline and a crash loop never spins the CPU, while a
+child that ran and was killed (the OOM killer, an operator) is back within a second, however often.
 
 State goes three ways: log lines, Prometheus metrics (`veritext_component_restarts_total`,
 `veritext_component_running`, served by `up`), and a JSON state file in the data directory that
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 MIN_DELAY_S = 1.0
 MAX_DELAY_S = 30.0
-STABLE_S = 60.0  # up this long: the next exit starts the backoff afresh
+STABLE_S = 15.0  # up this long (past its start): the next exit is no crash loop, the backoff starts afresh
 
 
 @dataclass

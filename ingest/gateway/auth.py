@@ -94,6 +94,13 @@ class Caller:
         """The tenant whose records this caller may read; None: every tenant's."""
         return None if self.key is not None and "admin" in self.key.scopes else self.tenant
 
+    def callback(self, asked: str | None, webhooks_on: bool) -> str | None:
+        """Where a submit's verdict goes: the callback it names, else its key's default while the
+        deployment delivers webhooks (a default is not an error when they are off: it waits)."""
+        if asked is not None or self.key is None or not webhooks_on:
+            return asked
+        return self.key.callback_url
+
     async def use_quota(self, texts: int = 1) -> None:
         """Count texts about to be submitted against the key's quota; 429 when it is used up."""
         if self.key is not None and self.limiter is not None:

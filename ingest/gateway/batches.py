@@ -143,7 +143,8 @@ class BatchIntake:
         except InputError as exc:
             intake.reject(line.number, f"detector: {exc}")
             return
-        if body.callback_url is not None and not self.webhooks_on:
+        callback_url = intake.caller.callback(body.callback_url, self.webhooks_on)
+        if callback_url is not None and not self.webhooks_on:
             intake.reject(line.number, f"callback_url: {WEBHOOKS_OFF}")
             return
         if intake.out_of_quota is None:
@@ -164,7 +165,7 @@ class BatchIntake:
             detector=detector,
             normalised=list(body.normalised),
             tenant=intake.caller.tenant,
-            callback_url=body.callback_url,
+            callback_url=callback_url,
         )
         intake.pending.add(asyncio.create_task(self._send(line.number, event)))
         if len(intake.pending) >= self.settings.batch_max_in_flight:

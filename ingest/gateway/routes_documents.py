@@ -77,7 +77,7 @@ async def upload_document(
         lang=lang,
         external_id=external_id,
         detector=detectors.resolve(detector),
-        callback_url=callback_url,
+        callback_url=caller.callback(callback_url, submitter.webhooks_on),
         idempotency_key=idempotency_key,
     )
     return accepted

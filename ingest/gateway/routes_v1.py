@@ -63,7 +63,7 @@ async def submit_text(
         detector=detectors.resolve(body.detector),
         normalised=body.normalised,
         submission_id=submission_id,
-        callback_url=body.callback_url,
+        callback_url=caller.callback(body.callback_url, submitter.webhooks_on),
         wait_s=wait,
     )
     href = str(request.url_for("read_text", submission_id=event.submission_id).path)
