@@ -47,6 +47,7 @@ shell: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint chromium
 	$(BIN)/pytest

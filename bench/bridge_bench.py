@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
@@ -149,7 +150,7 @@ def stage_times(kafka: KafkaSettings) -> dict[str, tuple[float, float]]:
     while time.monotonic() - idle_since < 3:  # read until nothing more comes
         for record in consumer.consume(1000, 0.5):
             if record.error() is None:
-                event = ScoreEvent.model_validate_json(record.value())
+                event = ScoreEvent.model_validate_json(record.value() or b"")
                 times.setdefault(
                     str(event.submission_id), (event.submitted_at.timestamp(), event.scored_at.timestamp())
                 )
@@ -173,9 +174,7 @@ def stages(caller: "Caller", times: dict[str, tuple[float, float]]) -> dict[str,
     return out
 
 
-async def fixed_rate(
-    url: str, queue: str, rate: float, seconds: float, words: int
-) -> tuple[dict[str, float], "Caller"]:
+async def fixed_rate(url: str, queue: str, rate: float, seconds: float, words: int) -> tuple[dict[str, Any], "Caller"]:
     total = int(rate * seconds)
     async with Caller(url, queue) as caller:
         start = time.perf_counter() + 0.5

@@ -14,6 +14,7 @@ import json
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from sklearn.metrics import roc_auc_score
@@ -31,7 +32,7 @@ DATA = ROOT.parent / "shared" / "data"
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
-def run(per_cell: int, batch: int) -> dict[str, object]:
+def run(per_cell: int, batch: int) -> dict[str, Any]:
     records = sample(list(read_labelled([DATA])), "test", per_cell)
     records.sort(key=lambda r: len(r.text))
     truth = [r.label == "machine" for r in records]
@@ -68,7 +69,7 @@ def run(per_cell: int, batch: int) -> dict[str, object]:
     }
 
 
-def markdown(r: dict[str, object]) -> str:
+def markdown(r: dict[str, Any]) -> str:
     lines = [
         f"# Detector head precision on {r['device']} ({r['machine']})\n",
         f"{r['texts']} texts of the test split ({r['machine_texts']} machine), batch {r['batch']}, "
@@ -76,7 +77,7 @@ def markdown(r: dict[str, object]) -> str:
         "| head | texts/s | tokens/s | AUROC |",
         "|---|---|---|---|",
     ]
-    for name, m in r["precisions"].items():  # type: ignore[union-attr]
+    for name, m in r["precisions"].items():
         lines.append(f"| {name} | {m['texts_per_s']:.2f} | {m['tokens_per_s']:.0f} | {m['auroc']:.4f} |")
     lines.append(
         f"\nbf16 vs fp32: {r['speedup_bf16']:.2f}x the tokens/s, AUROC {r['auroc_delta_bf16']:+.4f} "
@@ -93,7 +94,7 @@ def main() -> None:
     result = run(args.per_cell, args.batch)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"detector_{'gpu' if result['device'].startswith('cuda') else 'cpu'}"  # type: ignore[union-attr]
+    stem = f"detector_{'gpu' if result['device'].startswith('cuda') else 'cpu'}"
     (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / f"{stem}.md").write_text(markdown(result))
     print(markdown(result))

@@ -73,8 +73,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    latency = {"topic only": [], "recorded first": []}
-    rate = {"topic only": [], "recorded first": []}
+    latency: dict[str, list[float]] = {"topic only": [], "recorded first": []}
+    rate: dict[str, list[float]] = {"topic only": [], "recorded first": []}
     with (
         scratch_database("veritext_durability") as database_url,
         EmbeddedBroker() as broker,

@@ -44,6 +44,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -359,10 +360,20 @@ def _child(up: subprocess.Popen, name: str) -> psutil.Process | None:
     return None
 
 
+_RECOVERIES: list[threading.Timer] = []  # the ends of the faults that last a while, joined before the overload
+
+
+def _later(recover: Callable[[], object]) -> None:
+    """End a fault that lasts a while 5-15 s from now."""
+    timer = threading.Timer(random.uniform(5, 15), recover)
+    timer.start()
+    _RECOVERIES.append(timer)
+
+
 def _inject(fault: str, up: subprocess.Popen, data_dir: Path, receiver: Receiver) -> bool:
     if fault == "receiver":
         receiver.stop()
-        threading.Timer(random.uniform(5, 15), receiver.start).start()
+        _later(receiver.start)
         return True
     if fault == "objects":  # the folder becomes a file: every write fails, as a store that is away
         folder, aside = data_dir / "documents", data_dir / "documents.away"
@@ -375,7 +386,7 @@ def _inject(fault: str, up: subprocess.Popen, data_dir: Path, receiver: Receiver
             folder.unlink()
             aside.rename(folder)
 
-        threading.Timer(random.uniform(5, 15), back).start()
+        _later(back)
         return True
     if fault == "rabbitmq":
         return (
@@ -387,7 +398,7 @@ def _inject(fault: str, up: subprocess.Popen, data_dir: Path, receiver: Receiver
         if broker is None:
             return False
         broker.send_signal(signal.SIGSTOP)
-        threading.Timer(random.uniform(5, 15), lambda: broker.send_signal(signal.SIGCONT)).start()
+        _later(lambda: broker.send_signal(signal.SIGCONT))
         return True
     if fault == "postgres":
         pid_file = data_dir / "postgres" / "postmaster.pid"
@@ -497,6 +508,8 @@ def main() -> int:
                 flush=True,
             )
         time.sleep(args.every)
+        for recovery in _RECOVERIES:  # the overload meets a pipeline with every fault over
+            recovery.join()
     except BaseException:
         up.kill()
         raise
@@ -525,9 +538,9 @@ def main() -> int:
     receiver.stop()
     _wait(lambda: _ready(base), 60)
     with psycopg.connect(url) as conn:
-        twice_scored = conn.execute(
+        (twice_scored,) = conn.execute(
             "SELECT count(*) FROM (SELECT submission_id FROM scores GROUP BY submission_id HAVING count(*) > 1) d"
-        ).fetchone()[0]
+        ).fetchall()[0]
         rows = conn.execute(
             "SELECT s.text, min(c.probability) FROM submissions s LEFT JOIN scores c ON c.submission_id = s.id "
             "WHERE s.text LIKE 'Fault run %' GROUP BY s.id, s.text"

@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import torch
 from scratch import embedded_services
@@ -85,7 +86,12 @@ def bare(detector, texts: list[str], length: int, budget: int, rounds: int) -> d
         for call in calls:
             scored += len(detector.score(call))
     seconds = time.perf_counter() - started
-    row = {"tokens": length, "budget": budget, "texts_per_call": per_call, "texts_per_s": scored / seconds}
+    row: dict[str, Any] = {
+        "tokens": length,
+        "budget": budget,
+        "texts_per_call": per_call,
+        "texts_per_s": scored / seconds,
+    }
     row["tokens_per_s"] = row["texts_per_s"] * length
     if CUDA:  # score() returns host numbers, so the device has finished by now
         row["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -179,7 +185,7 @@ def main() -> None:
     budgets = [int(b) for b in args.budgets.split(",")] if not args.smoke else [512, 1024]
     n = args.texts if not args.smoke else 8
     settings = ScorerSettings()
-    detector = load_detector(settings.detector, cache_dir=settings.model_dir, options=settings.detector_options())
+    detector: Any = load_detector(settings.detector, cache_dir=settings.model_dir, options=settings.detector_options())
     detector.warmup()
     tokenize = detector._statistics.tokenize
     results: dict = {

@@ -24,6 +24,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -46,7 +47,7 @@ from veritext.settings import UpSettings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bare_throughput(texts: list[str], batch: int) -> dict[str, float]:
+def bare_throughput(texts: list[str], batch: int) -> dict[str, Any]:
     settings = ScorerSettings()
     detector = load_detector(settings.detector, cache_dir=settings.model_dir, options=settings.detector_options())
     detector.warmup()

@@ -20,6 +20,7 @@ import platform
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 from sklearn.metrics import roc_auc_score
@@ -43,8 +44,8 @@ def _texts(n: int) -> list[str]:
     return sorted((r.text for r in records), key=len)[:: max(1, len(records) // n)][:n]
 
 
-def _detectors(settings: ScorerSettings) -> dict[str, object]:
-    probe = load_detector("probe", cache_dir=settings.model_dir, options=settings.detector_options())
+def _detectors(settings: ScorerSettings) -> dict[str, Any]:
+    probe: Any = load_detector("probe", cache_dir=settings.model_dir, options=settings.detector_options())
     cut = probe._statistics
     whole = load_causal_lm("packaged", cache_dir=settings.model_dir)
     on_whole = LMStatistics(  # as the probe ran before the cut: the whole body, no head
@@ -61,7 +62,7 @@ def _auroc(detector, records, batch: int) -> float:
     return float(roc_auc_score([r.label == "machine" for r in records], scores))
 
 
-def run(n: int, rounds: int, batch: int, per_cell: int) -> dict[str, object]:
+def run(n: int, rounds: int, batch: int, per_cell: int) -> dict[str, Any]:
     texts = _texts(n)
     detectors = _detectors(ScorerSettings())
     tokenize = detectors["probe"]._statistics.tokenize

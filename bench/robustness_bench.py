@@ -23,6 +23,7 @@ import json
 import random
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
@@ -145,7 +146,7 @@ def main() -> None:
     parser.add_argument("--detector", default="probe")
     args = parser.parse_args()
     settings = ScorerSettings()
-    detector = load_detector(args.detector, cache_dir=settings.model_dir, options=settings.detector_options())
+    detector: Any = load_detector(args.detector, cache_dir=settings.model_dir, options=settings.detector_options())
     records = _records(args.per_cell)
     threshold = detector.model.segment.threshold
     result = {

@@ -89,7 +89,7 @@ class GatewayClient:
             detail = answer.text[:200]
         retry = answer.headers.get("retry-after")
         retry_after = int(retry) if retry and retry.isdigit() else None
-        kind: Trouble = {
+        kinds: dict[int, Trouble] = {
             401: "refused",
             403: "refused",
             404: "missing",
@@ -98,7 +98,8 @@ class GatewayClient:
             429: "limited",
             503: "busy",
             504: "slow",
-        }.get(answer.status_code, "busy")
+        }
+        kind = kinds.get(answer.status_code, "busy")
         raise GatewayTrouble(kind, detail, retry_after)
 
     async def close(self) -> None:

@@ -122,7 +122,7 @@ ATTACKS = {
 
 def first_words(text: str, lang: str, words: int) -> str:
     """The text's first sentences, up to about `words` words (at least one sentence)."""
-    start, kept = 0, []
+    start, kept = 0, list[str]()
     for end in sentence_ends(text, lang):
         sentence = text[start:end].strip()
         start = end

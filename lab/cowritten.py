@@ -70,7 +70,7 @@ def labelled_segments(
             continue  # two sentence ends fell on one token: the join is not known in tokens
         ends = measure.sentence_ends[:-1]
         join = int(ends[item.boundary - 1])
-        bounds = merge_sentences(ends, skip_tokens, measure.n_tokens, segment_tokens)
+        bounds = merge_sentences(ends.tolist(), skip_tokens, measure.n_tokens, segment_tokens)
         for start, end in itertools.pairwise(bounds):
             if end <= join:
                 found.append((measure, start, end, item.machine_first))

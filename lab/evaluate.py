@@ -135,7 +135,7 @@ _COLUMNS = (
 
 def _rows(result: Report) -> list[list[str]]:
     rows: list[tuple[str, Metrics]] = [("overall", result["overall"])]  # type: ignore[list-item]
-    for field, groups in result["by"].items():  # type: ignore[union-attr]
+    for field, groups in result["by"].items():  # type: ignore[attr-defined]
         rows += [(f"{field}={value}", metrics) for value, metrics in groups.items()]
     return [
         [name, str(m.n), str(m.n_machine)]

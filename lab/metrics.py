@@ -5,9 +5,8 @@ bins, Brier score).
 A metric that needs both classes (AUROC, TPR at FPR) is None when the texts hold only one.
 """
 
-from collections.abc import Sequence
-
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel
 from sklearn.metrics import brier_score_loss, precision_recall_fscore_support, roc_auc_score, roc_curve
 
@@ -45,7 +44,7 @@ def expected_calibration_error(truth: np.ndarray, probability: np.ndarray, bins:
     return float(error)
 
 
-def compute_metrics(truth: Sequence[int], probability: Sequence[float], predicted: Sequence[int]) -> Metrics:
+def compute_metrics(truth: npt.ArrayLike, probability: npt.ArrayLike, predicted: npt.ArrayLike) -> Metrics:
     """`truth` and `predicted` are 1 for machine, 0 for human; `probability` is P(machine)."""
     y, p, labels = np.asarray(truth), np.asarray(probability, dtype=float), np.asarray(predicted)
     both = 0 < y.sum() < len(y)

@@ -142,7 +142,7 @@ def segment_design(
     for index, item in enumerate(items):
         measure = measures[item.text]
         ends = measure.sentence_ends[:-1]
-        bounds = merge_sentences(ends, config.skip_tokens, measure.n_tokens, config.segment_tokens)
+        bounds = merge_sentences(ends.tolist(), config.skip_tokens, measure.n_tokens, config.segment_tokens)
         for start, end in itertools.pairwise(bounds):
             if end <= start:
                 continue

@@ -100,7 +100,7 @@ def report_markdown(report: Report) -> str:
         "| language / genre | human texts | FPR |",
         "|---|---|---|",
     ]
-    lines += [f"| {k} | {v['n']} | {v['fpr']:.3f} |" for k, v in report["human_fpr"].items()]  # type: ignore[union-attr]
+    lines += [f"| {k} | {v['n']} | {v['fpr']:.3f} |" for k, v in report["human_fpr"].items()]  # type: ignore[attr-defined]
     test = report["test"]
     lines += _table("Test split, the shipped model", {"overall": test["overall"]})  # type: ignore[index]
     for field, groups in test["by"].items():  # type: ignore[index]

@@ -95,7 +95,7 @@ def _labels(
     """The detector's label of each text (human, mixed, machine), its segments read as it reads them."""
     rows, owners, tokens = segment_rows
     segment_p = np.array([model.segment_probability(row) for row in rows])
-    labels = []
+    labels: list[str] = []
     for text, p in zip(texts, probability, strict=True):
         mine = np.flatnonzero(owners == text)
         segments = [Segment(start=0, end=1, probability=segment_p[j], n_tokens=int(tokens[j])) for j in mine]
@@ -194,11 +194,11 @@ def _report(
     labels = _labels(model, test, test_p, segment_rows)
     flagged = np.array([label != "human" for label in labels])
     by: dict[str, dict[str, object]] = {"lang": {}, "genre": {}, "generator": {}}
-    for field, key in (("lang", lambda i: langs[i]), ("genre", lambda i: f"{langs[i]} / {corpus[i].genre}")):
-        for value in sorted({key(i) for i in test}):
-            chosen = np.array([key(i) == value for i in test])
+    for field, group_of in (("lang", lambda i: langs[i]), ("genre", lambda i: f"{langs[i]} / {corpus[i].genre}")):
+        for value in sorted({group_of(i) for i in test}):
+            chosen = np.array([group_of(i) == value for i in test])
             by[field][value] = metrics_of(model, corpus, test[chosen], test_p[chosen], flagged=flagged[chosen])
-    for family in sorted({corpus[i].family for i in test if corpus[i].family}):
+    for family in sorted({name for i in test if (name := corpus[i].family)}):
         cells = {(langs[i], corpus[i].genre) for i in test if corpus[i].family == family}
         chosen = np.array(
             [

@@ -29,10 +29,10 @@ def log_run_to_mlflow(report: Report) -> str | None:
         raise ConfigError("MLFLOW_TRACKING_URI is set but mlflow is not installed: pip install mlflow") from exc
     mlflow.set_experiment(_EXPERIMENT)
     with mlflow.start_run(run_name=str(report["detector"])) as run:
-        mlflow.log_params({k: json.dumps(v) for k, v in report["config"].items()})  # type: ignore[union-attr]
+        mlflow.log_params({k: json.dumps(v) for k, v in report["config"].items()})  # type: ignore[attr-defined]
         mlflow.log_param("data_sha256", report["data_sha256"])
         metrics = {}
-        aurocs = [m.auroc for m in report["held_out"].values() if m.auroc is not None]  # type: ignore[union-attr]
+        aurocs = [m.auroc for m in report["held_out"].values() if m.auroc is not None]  # type: ignore[attr-defined]
         if aurocs:
             metrics["held_out_auroc_mean"] = sum(aurocs) / len(aurocs)
             metrics["held_out_auroc_lowest"] = min(aurocs)

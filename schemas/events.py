@@ -28,7 +28,7 @@ __all__ = [
     "utcnow",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 MAX_TEXT_CHARS = 100_000  # the hard ceiling of the event; the gateway may set a lower one
 
 Label = Literal["human", "mixed", "machine"]  # "mixed": parts of the text disagree strongly

@@ -8,16 +8,19 @@ address), refused when it is private, loopback, link-local, multicast or reserve
 (schemas/webhooks.py), without following redirects. A 2xx answer delivers it; anything else (an error
 status, a redirect, no answer in `timeout_s`) is retried after `backoff_s`, doubled each time up to 10
 minutes, until `retry_for_s` after the verdict was stored; then it is dead. A refused address is dead at
-once. Every attempt is recorded (`GET /v1/texts/{id}`, `webhooks`) and counted
-(`veritext_webhook_attempts_total{outcome}`)."""
+once. At most `PER_RECEIVER` deliveries to one host and port are in flight at once (a claim of 64 due
+verdicts for one platform does not open 64 connections to it). Every attempt is recorded
+(`GET /v1/texts/{id}`, `webhooks`) and counted (`veritext_webhook_attempts_total{outcome}`)."""
 
 import asyncio
 import ipaddress
 import json
 import logging
+import math
 import socket
 import threading
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +35,7 @@ __all__ = ["WebhookDeliverer"]
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 600.0
+PER_RECEIVER = 8  # deliveries in flight to one host and port
 
 
 class AddressRefused(Exception):
@@ -56,6 +60,8 @@ class WebhookDeliverer:
         self._metrics = metrics
         self._batch = batch
         self._poll_s = poll_s
+        # a claim lasts while its deliveries wait their turn at one receiver, each up to timeout_s
+        self._lease_s = settings.timeout_s * (math.ceil(batch / PER_RECEIVER) + 1)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -66,14 +72,27 @@ class WebhookDeliverer:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             while not self.stop.is_set():
                 try:
-                    due = await asyncio.to_thread(self._outbox.claim, self._batch, self._settings.timeout_s * 3)
+                    due = await asyncio.to_thread(self._outbox.claim, self._batch, self._lease_s)
                 except Exception as exc:  # the database is away: the sink says so; try again shortly
                     log.warning("could not read the webhook outbox: %s", exc)
                     due = []
                 if due:
-                    await asyncio.gather(*(self._deliver(client, delivery) for delivery in due))
+                    turns: defaultdict[tuple[str, int | None], asyncio.Semaphore] = defaultdict(
+                        lambda: asyncio.Semaphore(PER_RECEIVER)
+                    )  # per receiver, for this claim's deliveries
+                    await asyncio.gather(*(self._deliver_in_turn(client, delivery, turns) for delivery in due))
                 else:
                     await asyncio.sleep(self._poll_s)
+
+    async def _deliver_in_turn(
+        self,
+        client: httpx.AsyncClient,
+        delivery: Delivery,
+        turns: defaultdict[tuple[str, int | None], asyncio.Semaphore],
+    ) -> None:
+        parts = urlsplit(delivery.url)
+        async with turns[(parts.hostname or "", parts.port)]:
+            await self._deliver(client, delivery)
 
     async def _deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         started = datetime.now(UTC)

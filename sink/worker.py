@@ -26,7 +26,7 @@ from sink.metrics import SinkMetrics
 from sink.webhooks import WebhookDeliverer
 from store.webhooks import SqlWebhookOutbox
 from store.writer import LogBatch, write_log
-from stream.consumer import EventConsumer, origin
+from stream.consumer import EventConsumer, origin, position
 from stream.dead_letter import send_dead_letter
 from stream.loop import run_batches
 from stream.producer import EventProducer
@@ -94,7 +94,7 @@ class SinkWorker:
             self._topics.dead_letter: (DeadLetterEvent, batch.failures.append),  # type: ignore[dict-item]
         }
         for record in records:
-            model, keep = parsers[record.topic()]
+            model, keep = parsers[position(record)[0]]
             try:
                 keep(model.model_validate_json(record.value() or b""))
             except ValidationError as exc:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from schemas.api import BatchProgress
+from schemas.api import BatchProgress, BatchStatus
 from store.db import reading
 from store.models import Batch, Failure, Score, Submission
 
@@ -73,6 +73,7 @@ class SqlBatchStore:
         if batch is None and stored == 0:
             return None
         submitted = batch.submitted if batch is not None else stored
+        status: BatchStatus
         if batch is not None and batch.finished_at is None:
             status = "ingesting"
         elif submitted == 0:

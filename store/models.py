@@ -13,9 +13,10 @@ written by the gateway before their text is submitted; and the webhook outbox, `
 """
 
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, false, func
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Table, Text, false, func
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -35,7 +36,7 @@ __all__ = [
 
 
 class Base(DeclarativeBase):
-    pass
+    __table__: ClassVar[Table]  # every model here maps one table (SQLAlchemy's own annotation says FromClause)
 
 
 class Submission(Base):

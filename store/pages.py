@@ -43,7 +43,7 @@ class SqlPageReads:
                 RecentText(
                     submission_id=score.submission_id,
                     probability=score.probability,
-                    label=score.label,  # type: ignore[arg-type]
+                    label=score.label,
                     detector=str(DetectorSpec(score.detector_name, score.detector_version)),
                     preview=preview(text),
                     scored_at=score.scored_at,

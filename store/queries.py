@@ -6,7 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from schemas.api import ScoreView, SubmissionView
+from schemas.api import ScoreView, SubmissionStatus, SubmissionView
 from store.db import ping, reading
 from store.models import Failure, Score, Submission
 from store.webhooks import SqlWebhookOutbox
@@ -35,7 +35,7 @@ class SqlSubmissionStore:
             failure = session.scalars(
                 select(Failure.reason).where(Failure.submission_id == submission_id).limit(1)
             ).first()
-        status = "scored" if scores else "failed" if failure else "queued"
+        status: SubmissionStatus = "scored" if scores else "failed" if failure else "queued"
         return SubmissionView(
             submission_id=submission.id,
             status=status,
@@ -51,12 +51,12 @@ class SqlSubmissionStore:
                     detector_name=s.detector_name,
                     detector_version=s.detector_version,
                     probability=s.probability,
-                    label=s.label,  # type: ignore[arg-type]
+                    label=s.label,
                     n_tokens=s.n_tokens,
                     lang=s.lang,
                     too_short=s.too_short,
-                    confidence=s.confidence,  # type: ignore[arg-type]
-                    segments=s.segments,  # type: ignore[arg-type]
+                    confidence=s.confidence,
+                    segments=s.segments,
                     read_chars=s.read_chars,
                     scored_at=s.scored_at,
                 )

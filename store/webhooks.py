@@ -116,7 +116,7 @@ class SqlWebhookOutbox:
             WebhookView(
                 id=f"{d.submission_id}:{d.detector_version}",
                 url=d.url,
-                state=d.state,  # type: ignore[arg-type]
+                state=d.state,
                 attempts=[
                     WebhookAttemptView(at=a.at, status_code=a.status_code, error=a.error)
                     for a in attempts

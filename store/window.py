@@ -69,7 +69,7 @@ def _events(engine: Engine, conditions: list[ColumnElement[bool]], page: int) ->
                 text=row.text,
                 lang=row.lang,
                 external_id=row.external_id,
-                source=row.source,  # type: ignore[arg-type]
+                source=row.source,
                 batch_id=row.batch_id,
                 correlation_id=row.correlation_id,
                 detector=row.detector,

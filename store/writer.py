@@ -16,8 +16,9 @@ and the rest are stored.
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
@@ -82,7 +83,7 @@ def _write_isolating(engine: Engine, batch: LogBatch) -> LogBatch:
     """Each row in a savepoint of its own: a row PostgreSQL refuses becomes a failure row with the
     reason, keyed by what it is about, and every other row is stored."""
     stored, refused = LogBatch(), []
-    writes = [
+    writes: list[tuple[Any, Callable[[Session, Sequence[Any]], list[Any]], list[Any], str, str | None]] = [
         *((e, write_submissions, stored.submissions, "submission", None) for e in batch.submissions),
         *((e, write_scores, stored.scores, "score", str(e.spec)) for e in batch.scores),
         *((e, write_failures, stored.failures, f"failure {e.subject}", None) for e in batch.failures),

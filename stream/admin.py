@@ -1,6 +1,7 @@
 """Topic administration: create the flow's topics if missing, and check the broker answers."""
 
 import logging
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -14,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def _admin(settings: KafkaSettings) -> AdminClient:
-    return AdminClient({**settings.client_config(), "logger": log})
+    config: dict[str, Any] = {**settings.client_config(), "logger": log}
+    return AdminClient(config)
 
 
 def broker_reachable(settings: KafkaSettings, timeout_s: float = 2.0) -> bool:

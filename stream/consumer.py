@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from schemas.errors import ServiceUnavailable
 from stream.settings import KafkaSettings
 
-__all__ = ["EventConsumer", "origin"]
+__all__ = ["EventConsumer", "origin", "position"]
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,14 @@ log = logging.getLogger(__name__)
 def origin(record: Message) -> str:
     """Where a record came from, as `topic[partition]@offset` (used in logs and dead letters)."""
     return f"{record.topic()}[{record.partition()}]@{record.offset()}"
+
+
+def position(record: Message) -> tuple[str, int, int]:
+    """A consumed record's topic, partition and offset. librdkafka sets all three on whatever `consume`
+    returns (a partition-EOF event included); its type stubs allow None for records being produced."""
+    topic, partition, offset = record.topic(), record.partition(), record.offset()
+    assert topic is not None and partition is not None and offset is not None, "not a consumed record"
+    return topic, partition, offset
 
 
 class EventConsumer:
@@ -81,8 +89,9 @@ class EventConsumer:
             return
         next_offsets: dict[tuple[str, int], int] = {}
         for r in records:
-            key = (r.topic(), r.partition())
-            next_offsets[key] = max(next_offsets.get(key, 0), r.offset() + 1)
+            topic, partition, offset = position(r)
+            key = (topic, partition)
+            next_offsets[key] = max(next_offsets.get(key, 0), offset + 1)
         offsets = [TopicPartition(t, p, o) for (t, p), o in next_offsets.items()]
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)
@@ -95,8 +104,8 @@ class EventConsumer:
         """Fetch `records` again in a later batch: seek each of their partitions back to the first of them."""
         first: dict[tuple[str, int], int] = {}
         for r in records:
-            key = (r.topic(), r.partition())
-            first[key] = min(first.get(key, r.offset()), r.offset())
+            topic, partition, offset = position(r)
+            first[(topic, partition)] = min(first.get((topic, partition), offset), offset)
         for (topic, partition), offset in first.items():
             try:
                 self._consumer.seek(TopicPartition(topic, partition, offset))

@@ -56,7 +56,7 @@ def send_dead_letter_from(
     """Queue a dead letter for `payload`, which came from `where` (`detector`: NAME@VERSION that failed)."""
     event = DeadLetterEvent(
         submission_id=submission_id,
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         reason=reason[:2000],
         origin=where,
         payload=payload.decode("utf-8", errors="replace"),

@@ -122,7 +122,7 @@ def _config(settings: KafkaSettings, extra: Mapping[str, Any] | None) -> dict[st
     }
 
 
-def _encode_headers(headers: Headers | None) -> list[tuple[str, bytes]] | None:
+def _encode_headers(headers: Headers | None) -> list[tuple[str, str | bytes | None]] | None:
     return [(k, v.encode()) for k, v in headers.items()] if headers else None
 
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from schemas.errors import ServiceUnavailable
+from stream.consumer import position
 from stream.settings import KafkaSettings
 
 __all__ = ["PartitionSpan", "ReplayPlan", "epoch_millis", "missing_window", "plan_replay", "read_plan"]
@@ -100,7 +101,7 @@ def plan_replay(settings: KafkaSettings, topic: str, since: datetime, timeout_s:
     spans = []
     for p in partitions:
         low, high = marks[p]
-        end = max(high, max((r.offset() + 1 for r in tails.get(p, [])), default=high))
+        end = max(high, max((position(r)[2] + 1 for r in tails.get(p, [])), default=high))
         start = starts[p] if 0 <= starts[p] <= end else end  # -1: no record at or after `since`
         first = heads.get(p)
         spans.append(PartitionSpan(p, max(start, low), end, low, first[0].timestamp()[1] if first else None))
@@ -116,13 +117,14 @@ def _probe(consumer: Consumer, topic: str, offsets: dict[int, int]) -> dict[int,
     deadline = time.monotonic() + _PROBE_TIMEOUT_S
     while len(found) < len(offsets) and time.monotonic() < deadline:
         for record in consumer.consume(1000, _POLL_S):
-            if record.error() is None:
-                found.setdefault(record.partition(), []).append(record)
-            elif record.error().code() == KafkaError._PARTITION_EOF:
-                found.setdefault(record.partition(), [])
+            error = record.error()
+            if error is None:
+                found.setdefault(position(record)[1], []).append(record)
+            elif error.code() == KafkaError._PARTITION_EOF:
+                found.setdefault(position(record)[1], [])
     for record in consumer.consume(1000, 0):  # the rest of a batch fetched in the same response
         if record.error() is None:
-            found.setdefault(record.partition(), []).append(record)
+            found.setdefault(position(record)[1], []).append(record)
     consumer.unassign()
     return found
 
@@ -169,17 +171,20 @@ def read_plan(settings: KafkaSettings, plan: ReplayPlan, group_id: str | None = 
             for record in records:
                 error = record.error()
                 if error is not None:
-                    if error.code() == KafkaError._PARTITION_EOF and record.offset() >= todo.get(record.partition(), 0):
-                        todo.pop(record.partition(), None)
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        _, partition, offset = position(record)
+                        if offset >= todo.get(partition, 0):
+                            todo.pop(partition, None)
                     elif error.fatal():
                         raise ServiceUnavailable(f"replay of {plan.topic} failed: {error.str()}")
                     continue
-                end = todo.get(record.partition())
-                if end is None or record.offset() >= end:
+                _, partition, offset = position(record)
+                end = todo.get(partition)
+                if end is None or offset >= end:
                     continue
                 yield record
-                if record.offset() >= end - 1:
-                    del todo[record.partition()]
+                if offset >= end - 1:
+                    del todo[partition]
             if records:
                 last_record = time.monotonic()
             elif time.monotonic() - last_record > _STALL_TIMEOUT_S:

@@ -168,7 +168,7 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     from stream.settings import KafkaSettings
     from veritext.settings import UpSettings
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = GatewaySettings(**overrides)
     auth = AuthSettings()
     mode = check_auth_mode(auth, settings.host)

@@ -52,10 +52,10 @@ def _json_formatter() -> logging.Formatter:
     )
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """A stream handler on the current `sys.stderr`, looked up for each record."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> object:
         return sys.stderr
 

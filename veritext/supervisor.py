@@ -108,12 +108,14 @@ class Supervisor:
         return process.pid if process is not None else None
 
     def restart_all(self, reason: str) -> None:
-        """Stop every child and start it again at once (e.g. the broker they talk to restarted)."""
+        """Stop every child and start it again at once (e.g. the broker they talk to restarted); a restart
+        asked for is no crash: each backoff starts afresh."""
         log.warning("restarting every component: %s", reason)
         for child in self._children.values():
             if child.process is not None:
                 stop_child(child.process)
                 child.process = None
+            child.delay_s = MIN_DELAY_S
             self._restart(child)
 
     def stop_all(self) -> None:

@@ -33,7 +33,7 @@ class OutcomeFollower:
         """`config` is merged into the consumer's configuration (the lag statistics)."""
         self._scores = kafka.topics.scores
         self._expected: set[bytes] = set()
-        self._follower = TopicFollower(
+        self._follower: TopicFollower[Outcome] = TopicFollower(
             kafka,
             [kafka.topics.scores, kafka.topics.dead_letter],
             "bridge-outcomes",
@@ -56,7 +56,9 @@ class OutcomeFollower:
         self._expected.clear()
 
     def _decode(self, record: Message) -> Outcome | None:
-        model = ScoreEvent if record.topic() == self._scores else DeadLetterEvent
+        model: type[ScoreEvent] | type[DeadLetterEvent] = (
+            ScoreEvent if record.topic() == self._scores else DeadLetterEvent
+        )
         try:
             return model.model_validate_json(record.value() or b"")
         except ValidationError as exc:

@@ -122,9 +122,9 @@ def _pdf(data: bytes) -> Iterator[tuple[str | None, str]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             try:
-                opened = reader.decrypt("")  # an owner password alone: readable without one
+                opened = bool(reader.decrypt(""))  # an owner password alone: readable without one
             except (DependencyError, NotImplementedError, PdfReadError):
-                opened = 0
+                opened = False
             if not opened:
                 raise DocumentRejected("the PDF is encrypted: send it without a password")
         pages = len(reader.pages)

@@ -8,10 +8,14 @@ A store that does not answer in time raises `ServiceUnavailable` (a 503: nothing
 original is kept); a missing object reads as None."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import obstore
 from obstore.exceptions import BaseError
 from obstore.store import from_url
+
+if TYPE_CHECKING:  # the store's option types exist in its stubs only
+    from obstore.store import ClientConfig, RetryConfig
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -35,13 +39,18 @@ class ObjectStoreSettings(BaseSettings):
 class ObjectStore:
     def __init__(self, url: str, endpoint: str | None = None, allow_http: bool = False, timeout_s: float = 10.0):
         self.url = safe_url(url)
-        options = {"timeout": f"{timeout_s}s", "connect_timeout": f"{timeout_s}s", "allow_http": allow_http}
-        retries = {"max_retries": 2, "retry_timeout": timedelta(seconds=timeout_s)}
-        config = {"endpoint": endpoint} if endpoint else {}
+        options: ClientConfig = {
+            "timeout": f"{timeout_s}s",
+            "connect_timeout": f"{timeout_s}s",
+            "allow_http": allow_http,
+        }
+        retries: RetryConfig = {"max_retries": 2, "retry_timeout": timedelta(seconds=timeout_s)}
         if url.startswith("file:"):
             self._store = from_url(url, mkdir=True)
+        elif endpoint:
+            self._store = from_url(url, client_options=options, retry_config=retries, endpoint=endpoint)
         else:
-            self._store = from_url(url, client_options=options, retry_config=retries, **config)
+            self._store = from_url(url, client_options=options, retry_config=retries)
 
     @classmethod
     def from_settings(cls, settings: ObjectStoreSettings, default_url: str) -> "ObjectStore":

@@ -36,13 +36,16 @@ class CausalLM:
     tokenizer: PreTrainedTokenizerBase
     device: torch.device
     body: torch.nn.Module = field(init=False)
-    head: torch.nn.Module = field(init=False)
+    head: torch.nn.Linear = field(init=False)
     softcap: float | None = field(init=False)
     cut: bool = field(init=False, default=False)  # layers past a probe's deepest dropped: no output head
 
     def __post_init__(self) -> None:
         self.body = self.model.get_decoder()
-        self.head = self.model.get_output_embeddings()
+        head = self.model.get_output_embeddings()
+        if not isinstance(head, torch.nn.Linear):
+            raise DetectorError(f"{self.model_id}: the output head is not a linear layer ({type(head).__name__})")
+        self.head = head
         self.softcap = getattr(self.model.config, "final_logit_softcapping", None)
 
 
@@ -57,7 +60,7 @@ def load_causal_lm(name: str, *, cache_dir: Path, device: str | None = None) -> 
         model = AutoModelForCausalLM.from_pretrained(name, dtype=model_dtype(dev))
     except (OSError, ValueError) as exc:
         raise DetectorError(f"cannot load the causal LM {name!r}: {exc}") from exc
-    model.to(dev)
+    model.to(dev)  # type: ignore[arg-type]  # transformers' stubs wrap `to` for models, not devices
     model.eval()
     return CausalLM(name, model, tokenizer, dev)
 
@@ -66,9 +69,10 @@ def cut_after(lm: CausalLM, layer: int) -> CausalLM:
     """`lm` with its body ending at layer `layer`'s output (no final norm); its head is not to be used.
     A model whose body has no `layers` and `norm` (not a Llama-style decoder) is returned whole."""
     body, text_config = lm.body, lm.model.config.get_text_config()
-    if not isinstance(getattr(body, "layers", None), torch.nn.ModuleList) or not hasattr(body, "norm"):
+    layers = getattr(body, "layers", None)
+    if not isinstance(layers, torch.nn.ModuleList) or not hasattr(body, "norm"):
         return lm
-    body.layers = body.layers[:layer]
+    body.layers = layers[:layer]
     body.norm = torch.nn.Identity()  # the states at the last kept layer are read raw, like every other layer
     text_config.num_hidden_layers = layer
     if getattr(text_config, "layer_types", None):

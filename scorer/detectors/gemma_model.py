@@ -75,7 +75,7 @@ def load_gemma(cache_dir: Path, device: str | None = None) -> GemmaBundle:
     try:
         tokenizer = AutoTokenizer.from_pretrained(target, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(target, dtype=dtype, local_files_only=True)
-        model.to(dev)
+        model.to(dev)  # type: ignore[arg-type]  # transformers' stubs wrap `to` for models, not devices
     except (OSError, ValueError, RuntimeError) as exc:
         raise DetectorError(
             f"cannot load the converted model from {target}: {exc}; delete that folder to convert again"

@@ -326,6 +326,7 @@ class LMStatistics:
             mean_s = (weights * shifted).sum(dim=-1) / z
             xent = log_z - mean_s
         else:
+            assert self.performer is not None, "performer states come from the performer"
             q = self._shifted_logits(self.performer, performer_states).softmax(dim=-1)
             xent = log_z - (q * shifted).sum(dim=-1)
             del q

@@ -93,6 +93,7 @@ class ProbeDetector:
                 self.model.prior, "human", total.n_predicted, lang, True, confidence="low", segments=(whole,)
             )
         features = self.model.likelihood_features
+        assert sums.states is not None, "a probe's statistics carry the states it reads"
         probability = self.model.probability(design_row(total, sums.states.sum(axis=0), features), lang)
         segments = []
         for j, (start, end) in enumerate(plan.spans):

@@ -22,7 +22,7 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from schemas.detector_spec import DetectorSpec
 from schemas.errors import DetectorError
@@ -57,7 +57,7 @@ class DetectorOptions:
     head_precision: Literal["auto", "fp32", "bf16"] = "auto"
     stats_cache: Path | None = None  # offline tools only: reuse measured statistics
 
-    def replace(self, **changes: object) -> "DetectorOptions":
+    def replace(self, **changes: Any) -> "DetectorOptions":
         return dataclasses.replace(self, **changes)
 
 

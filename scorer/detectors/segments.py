@@ -34,7 +34,8 @@ class SegmentPlan:
 
 def sentence_ends(text: str, lang: str) -> list[int]:
     """Character positions where each sentence of `text` ends (the last is len(text))."""
-    ends, at = [], 0
+    ends: list[int] = []
+    at = 0
     for sentence in sentencex.segment(lang if lang in ("en", "ru") else "en", text):
         at += len(sentence)
         if sentence.strip() or not ends:

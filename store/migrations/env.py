@@ -7,6 +7,7 @@ from store.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
+assert url is not None, "store/db.py sets sqlalchemy.url before running a migration"
 engine = create_engine(url)
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)

@@ -2,12 +2,14 @@
 is POSTed signed once stored, retried after the receiver failed twice, and every attempt is on the
 submission; a receiver that is down for a while gets it once it is back; a private address is refused
 unless the operator allows it; a bad callback URL, or one on a deployment without webhooks, is a 422 (a
-rejected line in a batch). Each line of a batch may name its own callback."""
+rejected line in a batch). Each line of a batch may name its own callback; one receiver is sent a few
+deliveries at a time, not a whole claim at once."""
 
 import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from schemas.webhooks import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSettings
+from sink.webhooks import PER_RECEIVER
 from stream.embedded_broker import free_port
 from tests.doubles import FixedScoreDetector
 from tests.helpers import wait_until
@@ -29,7 +32,10 @@ TEXT = "A text whose verdict a platform wants pushed to it, not polled for. It h
 class Receiver:
     port: int
     fail_first: int = 0
+    answer_after_s: float = 0.0
     received: list[tuple[dict[str, str], bytes, int]] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     @property
     def url(self) -> str:
@@ -38,13 +44,21 @@ class Receiver:
 
 @contextmanager
 def receiving(receiver: Receiver) -> Iterator[Receiver]:
-    """A receiver on loopback that answers 500 to its first `fail_first` requests, then 204."""
+    """A receiver on loopback that answers 500 to its first `fail_first` requests, then 204, each after
+    `answer_after_s`; it counts how many requests it holds at once."""
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            with lock:
+                receiver.in_flight += 1
+                receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            code = 500 if len(receiver.received) < receiver.fail_first else 204
-            receiver.received.append((dict(self.headers), body, code))
+            time.sleep(receiver.answer_after_s)
+            with lock:
+                receiver.in_flight -= 1
+                code = 500 if len(receiver.received) < receiver.fail_first else 204
+                receiver.received.append((dict(self.headers), body, code))
             self.send_response(code)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -106,6 +120,17 @@ def test_each_line_of_a_batch_may_name_a_callback(kafka, engine):
         wait_until(lambda: len(receiver.received) >= 3, what="the three lines' verdicts")
         ids = {json.loads(body)["submission_id"] for _, body, _ in receiver.received}
         assert len(ids) == 3 and all(code == 204 for *_, code in receiver.received)
+
+
+def test_one_receiver_gets_at_most_a_few_deliveries_at_once(kafka, engine):
+    with (
+        receiving(Receiver(free_port(), answer_after_s=0.3)) as receiver,
+        pipeline(kafka, engine, FixedScoreDetector(), webhooks=_settings(allow_private=True)) as p,
+    ):
+        for n in range(24):
+            p.client.post("/v1/texts", json={"text": f"{TEXT} Number {n}.", "callback_url": receiver.url})
+        wait_until(lambda: len(receiver.received) >= 24, what="the 24 deliveries", timeout_s=60)
+        assert receiver.most_in_flight <= PER_RECEIVER, receiver.most_in_flight
 
 
 def test_a_receiver_down_for_a_while_gets_the_verdict_once_it_is_back(kafka, engine):

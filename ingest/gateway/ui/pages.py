@@ -103,7 +103,7 @@ async def check(
     try:
         body = SubmitRequest(text=text)
         await caller.use_quota(1)
-        event, _ = await submitter.submit(
+        event, _score = await submitter.submit(
             body.text, source="web", tenant=caller.tenant, normalised=body.normalised, wait_s=PAGE_WAIT_S
         )
     except ValidationError as exc:
@@ -191,7 +191,7 @@ def report_page(
     makes a clean PDF; `download` sends it as a file."""
     submission_id = _uuid(submission)
     view = store.get(submission_id, caller.reads_as) if submission_id is not None else None
-    text = reads.text_of(submission_id, caller.reads_as) if view is not None else None
+    text = reads.text_of(view.submission_id, caller.reads_as) if view is not None else None
     if view is None or text is None or not view.scores:
         return _missing(request, "scored submission", submission)
     page = render(
@@ -207,7 +207,7 @@ def _verdict(view: SubmissionView, text: str, detector: str | None) -> dict[str,
     and the other detectors' scores."""
     wanted = DetectorSpec.parse(detector) if detector else None
     named = [s for s in view.scores if wanted is not None and wanted.matches(s.detector_name, s.detector_version)]
-    score = (named or view.scores or [None])[0]
+    score = (named or view.scores)[0] if named or view.scores else None
     others = [s for s in view.scores if s is not score]
     parts = []
     if score is not None:
