@@ -650,8 +650,8 @@ def main() -> int:
         f"Overload ({args.overload_clients} concurrent submitters for {args.overload_s:.0f} s after the faults): "
         f"{overload['requests']} requests ({overload['per_s']}/s), {overload['fraction_503']:.1%} answered 503 "
         f"(p99 {overload['503_p99_ms']} ms); accepted p50 {overload['accepted_p50_ms']} ms, "
-        f"p99 {overload['accepted_p99_ms']} ms; {overload['other_failures']} other failures "
-        f"{overload['other_failures_by_kind'] or ''}.",
+        f"p99 {overload['accepted_p99_ms']} ms; {overload['other_failures']} other failures"
+        + (f" {overload['other_failures_by_kind']}." if overload["other_failures_by_kind"] else "."),
         "",
         f"Component restarts by `up`: {', '.join(f'{k} {v}' for k, v in restarts.items())}.",
     ]
