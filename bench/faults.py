@@ -463,17 +463,26 @@ def _missing(url: str, ids: list[str]) -> list[str]:
     return [i for i in ids if i not in scored]
 
 
+def _harness_texts(conn: psycopg.Connection) -> list[tuple[str, float | None]]:
+    """Each stored text of the harness with its lowest score (None: not scored)."""
+    return conn.execute(
+        "SELECT s.text, min(c.probability) FROM submissions s LEFT JOIN scores c ON c.submission_id = s.id "
+        "WHERE s.text LIKE 'Fault run %' GROUP BY s.id, s.text"
+    ).fetchall()
+
+
+def _scored(rows: list[tuple[str, float | None]]) -> set[str]:
+    """The keys of the texts in `rows` that have a score."""
+    return {_key_of(text) for text, probability in rows if probability is not None}
+
+
 def _scored_keys(url: str) -> set[str]:
     """The keys of the harness's texts that have a score in the log (none while it does not answer)."""
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
-            rows = conn.execute(
-                "SELECT DISTINCT s.text FROM submissions s JOIN scores c ON c.submission_id = s.id "
-                "WHERE s.text LIKE 'Fault run %'"
-            ).fetchall()
+            return _scored(_harness_texts(conn))
     except psycopg.Error:
         return set()
-    return {_key_of(text) for (text,) in rows}
 
 
 def _key_of(text: str) -> str:
@@ -575,15 +584,12 @@ def main() -> int:
         (twice_scored,) = conn.execute(
             "SELECT count(*) FROM (SELECT submission_id FROM scores GROUP BY submission_id HAVING count(*) > 1) d"
         ).fetchall()[0]
-        rows = conn.execute(
-            "SELECT s.text, min(c.probability) FROM submissions s LEFT JOIN scores c ON c.submission_id = s.id "
-            "WHERE s.text LIKE 'Fault run %' GROUP BY s.id, s.text"
-        ).fetchall()
+        rows = _harness_texts(conn)
         restarts = {
             c["name"]: c["restarts"] for c in json.loads((data_dir / "up-state.json").read_text())["components"]
         }
     keys = Counter(_key_of(text) for text, _ in rows)
-    scored_keys = {_key_of(text) for text, probability in rows if probability is not None}
+    scored_keys = _scored(rows)
     lost += [key for key in poison.batch_keys if key not in scored_keys]
     duplicated = sum(1 for key in {*accepted, *poison.batch_keys} if keys[key] > 1) + twice_scored
     wrong = sum(1 for text, probability in rows if probability is not None and probability != _probability(text))

@@ -31,8 +31,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from ingest.gateway.ratelimit import KeyLimiter, RateLimited
 from ingest.gateway.settings import AuthSettings
-from schemas.errors import ConfigError
+from schemas.errors import ConfigError, InputError
 from schemas.keys import Scope, StoredKey, parse_key, secret_matches
+from schemas.webhooks import WEBHOOKS_OFF
 
 __all__ = [
     "SESSION_COOKIE",
@@ -96,7 +97,10 @@ class Caller:
 
     def callback(self, asked: str | None, webhooks_on: bool) -> str | None:
         """Where a submit's verdict goes: the callback it names, else its key's default while the
-        deployment delivers webhooks (a default is not an error when they are off: it waits)."""
+        deployment delivers webhooks (a default is not an error when they are off: it waits). A callback
+        named while they are off is an `InputError`."""
+        if asked is not None and not webhooks_on:
+            raise InputError(f"callback_url: {WEBHOOKS_OFF}")
         if asked is not None or self.key is None or not webhooks_on:
             return asked
         return self.key.callback_url

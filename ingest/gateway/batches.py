@@ -32,7 +32,6 @@ from schemas.errors import InputError, RecordedNotQueued
 from schemas.events import SubmissionEvent
 from schemas.text import too_long
 from schemas.topics import Topics
-from schemas.webhooks import WEBHOOKS_OFF
 from stream.producer import AsyncEventProducer
 
 __all__ = ["BATCH_NAME", "MAX_LISTED_REJECTS", "BatchIntake"]
@@ -143,9 +142,10 @@ class BatchIntake:
         except InputError as exc:
             intake.reject(line.number, f"detector: {exc}")
             return
-        callback_url = intake.caller.callback(body.callback_url, self.webhooks_on)
-        if callback_url is not None and not self.webhooks_on:
-            intake.reject(line.number, f"callback_url: {WEBHOOKS_OFF}")
+        try:
+            callback_url = intake.caller.callback(body.callback_url, self.webhooks_on)
+        except InputError as exc:
+            intake.reject(line.number, str(exc))
             return
         if intake.out_of_quota is None:
             try:

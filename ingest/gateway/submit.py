@@ -22,11 +22,10 @@ from ingest.gateway.metrics import GatewayMetrics
 from ingest.gateway.settings import GatewaySettings
 from ingest.gateway.waiter import ScoreWaiter
 from ingest.recorder import WRITE_ERRORS, GroupRecorder, write_submission
-from schemas.errors import InputError, RecordedNotQueued, ServiceUnavailable, TooLarge
+from schemas.errors import RecordedNotQueued, ServiceUnavailable, TooLarge
 from schemas.events import ScoreEvent, Source, SubmissionEvent
 from schemas.text import too_long
 from schemas.topics import Topics
-from schemas.webhooks import WEBHOOKS_OFF
 from stream.producer import AsyncEventProducer
 
 __all__ = ["Submitter", "SyncTimeout"]
@@ -51,7 +50,7 @@ class Submitter:
     metrics: GatewayMetrics
     recorder: GroupRecorder | None = None  # set when the broker is volatile
     backlog: BacklogMonitor | None = None
-    webhooks_on: bool = False  # the sinks deliver callbacks (VERITEXT_WEBHOOKS_SECRET is set)
+    webhooks_on: bool = False  # the sinks deliver callbacks (VERITEXT_WEBHOOKS_SECRET is set): Caller.callback
     waiting: int = field(default=0, init=False)  # requests waiting for their score now
     waiting_by_key: Counter[str | None] = field(default_factory=Counter, init=False)  # of them, by tenant
 
@@ -83,8 +82,6 @@ class Submitter:
         `submission_id` is given for an idempotent retry (idempotency.py), else a fresh one is made."""
         if reason := too_long(text, self.settings.max_text_chars):
             raise TooLarge(reason)
-        if callback_url is not None and not self.webhooks_on:
-            raise InputError(f"callback_url: {WEBHOOKS_OFF}")
         self.refuse_when_behind()
         if wait_s > 0:
             self._refuse_past_the_wait_caps(tenant)
