@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from schemas.events import Label
+from schemas.verdict import Label
 
 __all__ = [
     "SPLIT_SALT",

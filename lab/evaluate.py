@@ -21,7 +21,8 @@ from lab.dataset import LabelledText
 from lab.metrics import Metrics, compute_metrics
 from schemas.detector_spec import DetectorSpec
 from schemas.text import TextRejected, clean_text
-from scorer.detectors.base import Detector, Verdict
+from schemas.verdict import Verdict
+from scorer.detectors.base import Detector
 from scorer.window import read_window
 
 __all__ = [

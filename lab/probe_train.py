@@ -36,7 +36,7 @@ from lab.probe_fit import (
 )
 from lab.probe_report import Report, calibrated, fold_metrics, metrics_of
 from lab.train import progress_bar
-from schemas.events import Segment
+from schemas.verdict import Segment
 from scorer.detectors.packaged import REFERENCE_NUMERICS
 from scorer.detectors.probe import probe_version
 from scorer.detectors.probe_model import ProbeModel

@@ -14,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.events import Confidence, Label, Segment
 from schemas.text import PlainStr, clean_text, tampering_notes
+from schemas.verdict import Label, ScoreView
 from schemas.webhooks import CallbackUrl
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "PredictionsRequest",
     "PredictionsResponse",
     "RecentText",
-    "ScoreView",
     "SubmissionAccepted",
     "SubmissionStatus",
     "SubmissionView",
@@ -103,22 +102,6 @@ class SubmissionAccepted(BaseModel):
     normalised: list[str] = Field(default=[], description="what the intake changed in the text (docs/api.md, 'Intake')")
 
 
-class ScoreView(BaseModel):
-    detector_name: str
-    detector_version: str
-    probability: float
-    label: Label
-    n_tokens: int
-    lang: str | None = None
-    too_short: bool = False
-    confidence: Confidence | None = None
-    segments: list[Segment] = Field(default=[], description="per-sentence scores, character offsets into the text")
-    read_chars: int | None = Field(
-        default=None, description="a long text is read from its start up to this character; None: read whole"
-    )
-    scored_at: datetime
-
-
 class WebhookAttemptView(BaseModel):
     at: datetime
     status_code: int | None = Field(description="the receiver's answer; None: no answer (`error` says why)")
@@ -183,13 +166,10 @@ class PredictionsRequest(BaseModel):
     data: _PredictionsData
 
 
-class PredictionsResponse(BaseModel):
+class PredictionsResponse(ScoreView):
+    """The second original contract's answer (`probability`, `label`) with the rest of the verdict."""
+
     submission_id: UUID
-    probability: float
-    label: Label
-    confidence: Confidence | None = None
-    detector_version: str
-    segments: list[Segment] = []
 
 
 def preview(text: str, chars: int = 160) -> str:

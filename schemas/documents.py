@@ -3,13 +3,14 @@ and the `/v1/documents` bodies. A document's text is a submission like any other
 where its original is kept and where each page or paragraph starts in the text, so that a verdict's
 segments name their page."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.api import ScoreView, SubmissionStatus
-from schemas.events import Confidence, Label
+from schemas.api import SubmissionStatus
+from schemas.verdict import ScoreView, Segment
 
 __all__ = [
     "DocumentAccepted",
@@ -67,36 +68,22 @@ class DocumentAccepted(BaseModel):
     normalised: list[str] = Field(default=[], description="what the intake changed in the text")
 
 
-class DocumentSegment(BaseModel):
-    start: int
-    end: int
-    probability: float
+class DocumentSegment(Segment):
     part: str = Field(description='the page or paragraph the segment starts in: "page 3"')
 
 
-class DocumentVerdict(BaseModel):
-    detector_name: str
-    detector_version: str
-    probability: float
-    label: Label
-    confidence: Confidence | None = None
-    too_short: bool = False
-    read_chars: int | None = Field(default=None, description="a long text is read up to this character")
-    scored_at: datetime
-    segments: list[DocumentSegment]
+class DocumentVerdict(ScoreView):
+    """A verdict whose segments name the page or paragraph they start in."""
+
+    segments: Sequence[DocumentSegment] = Field(
+        default=[], description="per-sentence scores, each with the page or paragraph it starts in"
+    )
 
     @classmethod
-    def of(cls, score: ScoreView, parts: list[DocumentPart]) -> "DocumentVerdict":
-        return cls(
-            **score.model_dump(include={"detector_name", "detector_version", "probability", "label"}),
-            confidence=score.confidence,
-            too_short=score.too_short,
-            read_chars=score.read_chars,
-            scored_at=score.scored_at,
-            segments=[
-                DocumentSegment(start=s.start, end=s.end, probability=s.probability, part=part_at(parts, s.start))
-                for s in score.segments
-            ],
+    def of_document(cls, score: ScoreView, parts: list[DocumentPart]) -> "DocumentVerdict":
+        return cls.of(
+            score,
+            segments=[DocumentSegment(**dict(s), part=part_at(parts, s.start)) for s in score.segments],
         )
 
 

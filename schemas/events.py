@@ -13,15 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.detector_spec import DetectorSpec
 from schemas.text import PlainStr
+from schemas.verdict import ScoreView
 
 __all__ = [
     "MAX_TEXT_CHARS",
     "SCHEMA_VERSION",
-    "Confidence",
     "DeadLetterEvent",
-    "Label",
     "ScoreEvent",
-    "Segment",
     "Source",
     "SubmissionEvent",
     "content_hash",
@@ -31,8 +29,6 @@ __all__ = [
 SCHEMA_VERSION: Literal[1] = 1
 MAX_TEXT_CHARS = 100_000  # the hard ceiling of the event; the gateway may set a lower one
 
-Label = Literal["human", "mixed", "machine"]  # "mixed": parts of the text disagree strongly
-Confidence = Literal["low", "medium", "high"]
 Source = Literal["http", "web", "predict", "bulk", "rabbitmq", "replay"]
 
 
@@ -78,33 +74,10 @@ class SubmissionEvent(_Event):
     submitted_at: datetime = Field(default_factory=utcnow)
 
 
-class Segment(BaseModel):
-    """A span of the scored text (character offsets into it) and the probability of that span alone."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
-    probability: float = Field(ge=0.0, le=1.0)
-    n_tokens: int = Field(ge=0, description="tokens counted in this span")
-
-
-class ScoreEvent(_Event):
+class ScoreEvent(_Event, ScoreView):
     """One detector's verdict on one submission. Unique per (submission_id, detector_version)."""
 
     submission_id: UUID
-    detector_name: str
-    detector_version: str
-    probability: float = Field(ge=0.0, le=1.0)
-    label: Label
-    n_tokens: int = Field(ge=0)
-    lang: str | None = Field(default=None, max_length=16, description="the language the detector found")
-    too_short: bool = Field(default=False, description="too few tokens to judge: the probability is the prior")
-    confidence: Confidence | None = Field(default=None, description="how sure the label is; None: not stated")
-    segments: list[Segment] = Field(default=[], description="per-sentence scores covering the text read, in order")
-    read_chars: int | None = Field(
-        default=None, ge=0, description="where the reading of a long text stopped; None: read whole"
-    )
     replayed: bool = Field(default=False, description="produced by a replay, not by the live scorer")
     tenant: PlainStr | None = Field(
         default=None, max_length=64, description="the submission's tenant, so a live listener filters without a read"

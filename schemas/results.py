@@ -6,13 +6,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.events import Confidence, Label, Segment
+from schemas.verdict import Confidence, Label, Segment
 
 __all__ = ["Comparison", "ResultRow"]
 
 
 class ResultRow(BaseModel):
-    """One score of one submission, with what identifies the text. Column order = field order."""
+    """One score of one submission, with what identifies the text. Column order = field order: a flat
+    contract for spreadsheets, so it names the verdict's fields (schemas/verdict.py) itself, the detector's
+    `lang` as `detected_lang` beside the language given at submission (a test checks none is missing)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -32,6 +34,7 @@ class ResultRow(BaseModel):
     submitted_at: datetime
     scored_at: datetime
     segments: list[Segment] = Field(description="per-sentence scores; JSON text in CSV and Parquet")
+    read_chars: int | None = Field(description="a long text is read up to this character; empty: read whole")
 
 
 class Comparison(BaseModel):

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.events import ScoreEvent
 from schemas.text import check_plain
+from schemas.verdict import ScoreView
 
 __all__ = [
     "ID_HEADER",
@@ -58,10 +59,7 @@ class WebhookSettings(BaseSettings):
     )
 
 
-_BODY_FIELDS = {
-    *("submission_id", "detector_name", "detector_version", "probability", "label", "confidence"),
-    *("too_short", "lang", "n_tokens", "segments", "read_chars", "scored_at", "replayed"),
-}
+_BODY_FIELDS = {"submission_id", "replayed", *ScoreView.model_fields}
 
 
 def webhook_body(score: ScoreEvent) -> dict[str, Any]:

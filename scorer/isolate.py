@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from schemas.errors import DetectorError
-from scorer.detectors.base import Verdict
+from schemas.verdict import Verdict
 
 __all__ = ["score_isolating"]
 

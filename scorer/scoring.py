@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from schemas.detector_spec import DetectorSpec
 from schemas.events import ScoreEvent, SubmissionEvent, content_hash
 from schemas.topics import Topics
-from scorer.detectors.base import Detector, Verdict
+from schemas.verdict import Verdict
+from scorer.detectors.base import Detector
 from scorer.isolate import score_isolating
 from scorer.window import MAX_READ_CHARS, Window, read_window
 from stream.dead_letter import send_dead_letter_from
@@ -98,17 +99,11 @@ def send_outcome(
     scored, failed = outcome.scored, outcome.failed
     latency_ms = outcome.seconds * 1000
     for job, verdict in scored:
-        score = ScoreEvent(
+        score = ScoreEvent.of(
+            verdict,
             submission_id=job.event.submission_id,
             detector_name=detector.name,
             detector_version=detector.version,
-            probability=verdict.probability,
-            label=verdict.label,
-            n_tokens=verdict.n_tokens,
-            lang=verdict.lang,
-            too_short=verdict.too_short,
-            confidence=verdict.confidence,
-            segments=list(verdict.segments),
             read_chars=job.window.read_chars,
             replayed=replayed,
             latency_ms=latency_ms,

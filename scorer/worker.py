@@ -35,7 +35,8 @@ from pydantic import ValidationError
 from schemas.detector_spec import DetectorSpec
 from schemas.errors import DetectorError
 from schemas.events import SubmissionEvent
-from scorer.detectors.base import Detector, Verdict, stages
+from schemas.verdict import Verdict
+from scorer.detectors.base import Detector, stages
 from scorer.metrics import ScorerMetrics
 from scorer.scoring import Job, ModelOutcome, estimated_tokens, run_model, send_outcome
 from stream.consumer import EventConsumer, origin

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from schemas.events import Segment
 from schemas.results import ResultRow
+from schemas.verdict import Segment
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "csv_chunks", "write_results"]
 
@@ -146,6 +146,7 @@ def _write_parquet(rows: Iterable[ResultRow], path: Path) -> int:
             ("submitted_at", stamp),
             ("scored_at", stamp),
             ("segments", pa.string()),
+            ("read_chars", pa.int32()),
         ]
     )
     assert schema.names == _FIELDS, "the Parquet schema follows ResultRow"

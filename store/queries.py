@@ -6,7 +6,8 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
-from schemas.api import ScoreView, SubmissionStatus, SubmissionView
+from schemas.api import SubmissionStatus, SubmissionView
+from schemas.verdict import ScoreView
 from store.db import ping, reading
 from store.models import Failure, Score, Submission
 from store.webhooks import SqlWebhookOutbox
@@ -46,22 +47,7 @@ class SqlSubmissionStore:
             content_hash=submission.content_hash,
             submitted_at=submission.submitted_at,
             normalised=submission.normalised,
-            scores=[
-                ScoreView(
-                    detector_name=s.detector_name,
-                    detector_version=s.detector_version,
-                    probability=s.probability,
-                    label=s.label,
-                    n_tokens=s.n_tokens,
-                    lang=s.lang,
-                    too_short=s.too_short,
-                    confidence=s.confidence,
-                    segments=s.segments,
-                    read_chars=s.read_chars,
-                    scored_at=s.scored_at,
-                )
-                for s in scores
-            ],
+            scores=[ScoreView.of(s) for s in scores],
             failure=failure,
             webhooks=SqlWebhookOutbox(self._engine).views(submission_id) if submission.callback_url else [],
         )

@@ -58,6 +58,7 @@ def iter_results(engine: Engine, selection: ResultSelection, page: int = 5000) -
             Submission.submitted_at,
             Score.scored_at,
             Score.segments,
+            Score.read_chars,
         )
         .join(Submission, Submission.id == Score.submission_id)
         .order_by(Submission.submitted_at, Submission.id, Score.detector_version)

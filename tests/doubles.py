@@ -11,8 +11,7 @@ import time
 from collections.abc import Sequence
 
 from schemas.errors import DetectorError
-from schemas.events import Segment
-from scorer.detectors.base import Verdict
+from schemas.verdict import Segment, Verdict
 
 __all__ = [
     "FixedScoreDetector",
@@ -94,10 +93,10 @@ class SentenceScoreDetector(FixedScoreDetector):
         verdicts = []
         for verdict, text in zip(super().score(texts), texts, strict=True):
             spans = [m.span() for m in re.finditer(r"[^.!?]+[.!?]*\s*", text)]
-            segments = tuple(
+            segments = [
                 Segment(start=a, end=b, probability=_probability(text[a:b]), n_tokens=len(text[a:b].split()))
                 for a, b in spans
-            )
+            ]
             too_short = verdict.n_tokens < 5
             verdicts.append(
                 Verdict(

@@ -13,15 +13,14 @@ the text), then read as the scorer reads it (at most its first 10,000 characters
 verdict's `read_chars` says where a long text's reading stopped) and scored in batches of `batch_size`.
 """
 
-import dataclasses
 from collections.abc import Sequence
 
 from schemas.detector_spec import DetectorSpec
 from schemas.errors import InputError
 from schemas.text import TextRejected, clean_text
+from schemas.verdict import Verdict
 from scorer.detectors import load_detector
 from scorer.detectors.base import Detector as DetectorModel
-from scorer.detectors.base import Verdict
 from scorer.settings import ScorerSettings
 from scorer.window import read_window
 
@@ -61,7 +60,7 @@ class Detector:
             windows = cleaned[start : start + self._batch_size]
             scored = self._model.score([window.text for window in windows])
             verdicts += [
-                dataclasses.replace(verdict, read_chars=window.read_chars)
+                verdict.model_copy(update={"read_chars": window.read_chars})
                 for verdict, window in zip(scored, windows, strict=True)
             ]
         return verdicts

@@ -23,8 +23,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.legacy import legacy_result
-from schemas.events import Confidence, Label, ScoreEvent, Segment
+from schemas.events import ScoreEvent
 from schemas.text import CleanText, TextRejected, check_plain, clean_text, too_long
+from schemas.verdict import ScoreView
 
 __all__ = [
     "SUBMISSION_NAMESPACE",
@@ -55,32 +56,16 @@ class BridgeTask(BaseModel):
     reply_to: str | None
 
 
-class ScoreReply(BaseModel):
-    """The answer to a task: the original `result` string plus the structured score."""
+class ScoreReply(ScoreView):
+    """The answer to a task: the original `result` string plus the verdict."""
 
     submission_id: UUID
     id: str | None
-    probability: float
-    label: Label
-    confidence: Confidence | None = None
-    detector_name: str
-    detector_version: str
     result: str
-    segments: list[Segment] = []
 
     @classmethod
-    def of(cls, task: BridgeTask, score: ScoreEvent) -> "ScoreReply":
-        return cls(
-            submission_id=score.submission_id,
-            id=task.task_id,
-            probability=score.probability,
-            label=score.label,
-            confidence=score.confidence,
-            detector_name=score.detector_name,
-            detector_version=score.detector_version,
-            result=legacy_result(task.text, score.probability),
-            segments=score.segments,
-        )
+    def answer(cls, task: BridgeTask, score: ScoreEvent) -> "ScoreReply":
+        return cls.of(score, id=task.task_id, result=legacy_result(task.text, score.probability))
 
 
 class ErrorReply(BaseModel):

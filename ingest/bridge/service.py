@@ -209,7 +209,7 @@ class Bridge:
                 try:
                     await w.session.answer(
                         w.message,
-                        ScoreReply.of(task, outcome),
+                        ScoreReply.answer(task, outcome),
                         message_id=str(task.submission_id),
                         routing_key=f"score.{outcome.label}",
                     )

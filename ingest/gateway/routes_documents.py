@@ -177,7 +177,9 @@ def document_view(record: DocumentRecord, submission: SubmissionView | None) -> 
         sha256=record.sha256,
         n_chars=submission.n_chars if submission else 0,
         parts=record.parts,
-        verdicts=[DocumentVerdict.of(score, record.parts) for score in submission.scores] if submission else [],
+        verdicts=[DocumentVerdict.of_document(score, record.parts) for score in submission.scores]
+        if submission
+        else [],
         created_at=record.created_at,
         deleted_at=record.deleted_at,
     )

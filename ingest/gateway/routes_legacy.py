@@ -29,11 +29,4 @@ async def predictions_predict(
     _, score = await submitter.submit_and_wait(
         body.data.text, source="predict", tenant=caller.tenant, normalised=body.data.normalised
     )
-    return PredictionsResponse(
-        submission_id=score.submission_id,
-        probability=score.probability,
-        label=score.label,
-        confidence=score.confidence,
-        detector_version=score.detector_version,
-        segments=score.segments,
-    )
+    return PredictionsResponse.of(score)

@@ -19,13 +19,13 @@ from ingest.gateway.errors import ERROR_RESPONSES
 from ingest.gateway.idempotency import IDEMPOTENCY_HEADER, submission_id_for
 from schemas.api import (
     DetectorList,
-    ScoreView,
     SubmissionAccepted,
     SubmissionView,
     SubmitRequest,
     WebhookSecret,
 )
 from schemas.events import content_hash
+from schemas.verdict import ScoreView
 from schemas.webhooks import tenant_secret
 
 __all__ = ["refuse_key_reuse", "router"]
@@ -79,7 +79,7 @@ async def submit_text(
         content_hash=content_hash(event.text),
         submitted_at=event.submitted_at,
         normalised=event.normalised,
-        scores=[ScoreView.model_validate(score, from_attributes=True)],
+        scores=[ScoreView.of(score)],
     )
     return JSONResponse(view.model_dump(mode="json"), status_code=status.HTTP_200_OK)
 

@@ -12,26 +12,11 @@ scorer prepares the next batch while the model runs this one (`stages`). A detec
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from schemas.events import Confidence, Label, Segment
+from schemas.verdict import Verdict
 
-__all__ = ["Detector", "PreparingDetector", "Verdict", "stages"]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A detector's answer for one text."""
-
-    probability: float  # probability that a machine wrote the text, in [0, 1]
-    label: Label  # the label at the detector's operating point
-    n_tokens: int  # tokens the model actually read
-    lang: str | None = None  # the language the detector found ("en", "ru", "other")
-    too_short: bool = False  # too few tokens to judge; the probability is the prior
-    confidence: Confidence | None = None  # how sure the label is, for detectors that say
-    segments: tuple[Segment, ...] = ()  # per-sentence scores covering the text read, for detectors that give them
-    read_chars: int | None = None  # where the reading of a long text stopped (scorer/window.py); None: read whole
+__all__ = ["Detector", "PreparingDetector", "stages"]
 
 
 class Detector(Protocol):

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas.errors import DetectorError
-from schemas.events import Label
+from schemas.verdict import Label
 
 __all__ = ["Calibration", "LanguageCalibration"]
 

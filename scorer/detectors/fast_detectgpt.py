@@ -13,7 +13,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 
-from scorer.detectors.base import Verdict
+from schemas.verdict import Verdict
 from scorer.detectors.features import raw_criterion
 from scorer.detectors.likelihood import StatisticsSource
 from scorer.detectors.packaged import versioned
@@ -47,10 +47,16 @@ class FastDetectGPT:
         verdicts = []
         for stats in self._statistics.statistics(texts):
             if stats.n_predicted < _MIN_PREDICTED:
-                verdicts.append(Verdict(0.5, "human", stats.n_predicted, too_short=True))
+                verdicts.append(Verdict(probability=0.5, label="human", n_tokens=stats.n_predicted, too_short=True))
                 continue
             probability = _sigmoid((raw_criterion(stats) - CENTER) / SCALE)
-            verdicts.append(Verdict(probability, "machine" if probability >= 0.5 else "human", stats.n_predicted))
+            verdicts.append(
+                Verdict(
+                    probability=probability,
+                    label="machine" if probability >= 0.5 else "human",
+                    n_tokens=stats.n_predicted,
+                )
+            )
         return verdicts
 
 

@@ -16,7 +16,7 @@ the window and the calibration artifact.
 from collections.abc import Sequence
 from typing import Protocol
 
-from scorer.detectors.base import Verdict
+from schemas.verdict import Verdict
 from scorer.detectors.calibration_model import Calibration
 from scorer.detectors.features import FEATURE_NAMES, feature_vector
 from scorer.detectors.language import detect_language
@@ -59,7 +59,11 @@ class LikelihoodDetector:
     def verdict(self, text: str, stats: TextStatistics) -> Verdict:
         lang = detect_language(text)
         if stats.n_predicted < self.calibration.min_tokens:
-            return Verdict(self.calibration.prior, "human", stats.n_predicted, lang=lang, too_short=True)
+            return Verdict(
+                probability=self.calibration.prior, label="human", n_tokens=stats.n_predicted, lang=lang, too_short=True
+            )
         calibration = self.calibration.for_language(lang)
         probability = calibration.probability(feature_vector(stats))
-        return Verdict(probability, calibration.label(probability), stats.n_predicted, lang=lang)
+        return Verdict(
+            probability=probability, label=calibration.label(probability), n_tokens=stats.n_predicted, lang=lang
+        )

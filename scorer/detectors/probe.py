@@ -30,9 +30,8 @@ import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from schemas.events import Segment
 from schemas.reading import read_text
-from scorer.detectors.base import Verdict
+from schemas.verdict import Segment, Verdict
 from scorer.detectors.language import detect_language
 from scorer.detectors.lm_statistics import BlockSums, LMStatistics, Tokenized
 from scorer.detectors.packaged import artifact_version, versioned
@@ -90,7 +89,13 @@ class ProbeDetector:
         if total.n_predicted < self.model.min_tokens:
             whole = Segment(start=0, end=plan.spans[-1][1], probability=self.model.prior, n_tokens=total.n_predicted)
             return Verdict(
-                self.model.prior, "human", total.n_predicted, lang, True, confidence="low", segments=(whole,)
+                probability=self.model.prior,
+                label="human",
+                n_tokens=total.n_predicted,
+                lang=lang,
+                too_short=True,
+                confidence="low",
+                segments=[whole],
             )
         features = self.model.likelihood_features
         assert sums.states is not None, "a probe's statistics carry the states it reads"
@@ -103,10 +108,10 @@ class ProbeDetector:
         threshold = self.model.calibration(lang).threshold
         label = label_of(probability, threshold, segments, self.model.segment.threshold)
         return Verdict(
-            probability,
-            label,
-            total.n_predicted,
-            lang,
+            probability=probability,
+            label=label,
+            n_tokens=total.n_predicted,
+            lang=lang,
             confidence=confidence_of(probability, threshold, label, total.n_predicted, too_short=False),
-            segments=tuple(segments),
+            segments=segments,
         )

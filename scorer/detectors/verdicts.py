@@ -16,7 +16,7 @@
 
 from collections.abc import Sequence
 
-from schemas.events import Confidence, Label, Segment
+from schemas.verdict import Confidence, Label, Segment
 
 __all__ = ["confidence_of", "label_of"]
 

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from schemas.events import ScoreEvent, Segment, SubmissionEvent
+from schemas.events import ScoreEvent, SubmissionEvent
+from schemas.results import ResultRow
+from schemas.verdict import ScoreView, Segment
 from store.writer import write_scores, write_submissions
 from tests.cli import veritext
 
@@ -48,6 +50,7 @@ def _fill(engine) -> None:
                 Segment(start=0, end=4, probability=0.25, n_tokens=i),
                 Segment(start=4, end=9, probability=0.75, n_tokens=i + 1),
             ][: i % 3],
+            read_chars=9 if i == 7 else None,
             latency_ms=1.5,
             submitted_at=s.submitted_at,
             scored_at=s.submitted_at + timedelta(seconds=2, microseconds=7),
@@ -64,7 +67,7 @@ def _database_rows(engine) -> list[dict[str, object]]:
     query = text(
         """SELECT s.id AS submission_id, s.external_id, s.batch_id, s.content_hash, s.lang,
                   c.lang AS detected_lang, c.probability, c.label, c.too_short, c.confidence, c.n_tokens,
-                  c.detector_name, c.detector_version, s.submitted_at, c.scored_at, c.segments
+                  c.detector_name, c.detector_version, s.submitted_at, c.scored_at, c.segments, c.read_chars
            FROM scores c JOIN submissions s ON s.id = c.submission_id
            ORDER BY s.submitted_at, s.id, c.detector_version"""
     )
@@ -89,6 +92,7 @@ def _read_csv(path) -> list[dict[str, object]]:
         row["segments"] = json.loads(row["segments"])
         row["probability"] = float(row["probability"])
         row["n_tokens"] = int(row["n_tokens"])
+        row["read_chars"] = int(row["read_chars"]) if row["read_chars"] else None
         row["too_short"] = {"true": True, "false": False}[row["too_short"]]
         for key in ("submitted_at", "scored_at"):
             assert row[key].endswith("Z"), "times are ISO 8601 in UTC"
@@ -184,3 +188,10 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(kafka, 
         exported = {r["external_id"] for r in csv.DictReader(f)}
     assert exported == {f"'{f}" for f in formulas}
     assert {r["external_id"] for r in _read_jsonl(tmp_path / "out.jsonl")} == set(formulas)  # JSON keeps the value
+
+
+def test_an_export_row_carries_every_field_of_a_verdict():
+    """The export names the verdict's fields itself (a flat contract, the detector's language as
+    `detected_lang`): a field added to the verdict must be added to it too."""
+    named = {"detected_lang" if name == "lang" else name for name in ScoreView.model_fields}
+    assert named <= set(ResultRow.model_fields)

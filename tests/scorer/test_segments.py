@@ -2,7 +2,7 @@
 
 import pytest
 
-from schemas.events import Segment
+from schemas.verdict import Segment
 from scorer.detectors.segments import plan_segments, sentence_ends
 from scorer.detectors.verdicts import confidence_of, label_of
 
