@@ -9,14 +9,12 @@ over standardised features and the operating threshold (the probability above wh
 goes into the detector version, so any change to it changes the version every score records.
 """
 
-import hashlib
 import math
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.errors import DetectorError
 from schemas.verdict import Label
+from scorer.detectors.artifact import Artifact
 
 __all__ = ["Calibration", "LanguageCalibration"]
 
@@ -43,8 +41,8 @@ class LanguageCalibration(BaseModel):
         return "machine" if probability >= self.threshold else "human"
 
 
-class Calibration(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Calibration(Artifact):
+    KIND = "calibration"
 
     format: int = 1
     model: str
@@ -59,23 +57,8 @@ class Calibration(BaseModel):
     languages: dict[str, LanguageCalibration]
     generalisation: dict[str, float] = Field(default={}, description="AUROC on each generator held out")
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
-
     def for_language(self, lang: str) -> LanguageCalibration:
         return self.languages.get(lang) or self.languages["other"]
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> "Calibration":
-        try:
-            calibration = cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValidationError) as exc:
-            raise DetectorError(f"cannot read the calibration {path}: {exc}") from exc
-        if "other" not in calibration.languages:
-            raise DetectorError(f"the calibration {path} has no 'other' language fallback")
-        return calibration
+    def problem(self) -> str | None:
+        return None if "other" in self.languages else "has no 'other' language fallback"

@@ -22,16 +22,14 @@ The artifact is a JSON file written by `veritext train-probe` and committed with
 (per language, genre, generator and length) is a second file beside it, `<name>.report.json`.
 """
 
-import hashlib
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.errors import DetectorError
+from scorer.detectors.artifact import Artifact
 from scorer.detectors.features import FEATURE_NAMES, feature_vector
 from scorer.detectors.lm_statistics import TextStatistics
 
@@ -71,8 +69,8 @@ class SegmentModel(BaseModel):
         return _sigmoid(self.a * float(standardised @ np.asarray(self.coef) + self.intercept) + self.b)
 
 
-class ProbeModel(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ProbeModel(Artifact):
+    KIND = "probe model"
 
     format: Literal[3] = Field(3, description="3: reads texts through schemas/reading.py, has a segment model")
     model: str
@@ -95,10 +93,6 @@ class ProbeModel(BaseModel):
     data_sha256: str = Field(description="the texts the fit saw, hashed as dataset.data_hash does")
     threshold_rule: str
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
-
     def logit(self, row: np.ndarray) -> float:
         """The linear model's logit for one design row."""
         standardised = (row - np.asarray(self.mean)) / np.asarray(self.scale)
@@ -114,22 +108,11 @@ class ProbeModel(BaseModel):
     def segment_probability(self, row: np.ndarray) -> float:
         return self.segment.probability(row)
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.model_dump_json(indent=1) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> "ProbeModel":
-        try:
-            model = cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValidationError) as exc:
-            raise DetectorError(f"cannot read the probe model {path}: {exc}") from exc
-        if "other" not in model.languages:
-            raise DetectorError(f"the probe model {path} has no 'other' language fallback")
-        unknown = set(model.likelihood_features) - set(FEATURE_NAMES)
-        if unknown:
-            raise DetectorError(f"the probe model {path} names unknown features {sorted(unknown)}")
-        return model
+    def problem(self) -> str | None:
+        if "other" not in self.languages:
+            return "has no 'other' language fallback"
+        unknown = set(self.likelihood_features) - set(FEATURE_NAMES)
+        return f"names unknown features {sorted(unknown)}" if unknown else None
 
 
 def _sigmoid(z: float) -> float:
