@@ -90,16 +90,21 @@ def train_probe(
 
 
 def _labels(
-    model: ProbeModel, texts: np.ndarray, probability: np.ndarray, segment_rows: tuple[np.ndarray, ...]
+    model: ProbeModel,
+    texts: np.ndarray,
+    probability: np.ndarray,
+    langs: Sequence[str],
+    segment_rows: tuple[np.ndarray, ...],
 ) -> list[str]:
-    """The detector's label of each text (human, mixed, machine), its segments read as it reads them."""
+    """The detector's label of each text (human, mixed, machine), at its language's threshold, its
+    segments read as it reads them."""
     rows, owners, tokens = segment_rows
     segment_p = np.array([model.segment_probability(row) for row in rows])
     labels: list[str] = []
-    for text, p in zip(texts, probability, strict=True):
+    for text, p, lang in zip(texts, probability, langs, strict=True):
         mine = np.flatnonzero(owners == text)
         segments = [Segment(start=0, end=1, probability=segment_p[j], n_tokens=int(tokens[j])) for j in mine]
-        threshold = model.calibration("other").threshold
+        threshold = model.calibration(lang).threshold
         labels.append(label_of(float(p), threshold, segments, model.segment.threshold))
     return labels
 
@@ -191,7 +196,7 @@ def _report(
     test = np.flatnonzero([item.split == "test" for item in corpus])
     final = np.array([model.logit(row) for row in x[test]])
     test_p = calibrated(model, final, [langs[i] for i in test])
-    labels = _labels(model, test, test_p, segment_rows)
+    labels = _labels(model, test, test_p, [langs[i] for i in test], segment_rows)
     flagged = np.array([label != "human" for label in labels])
     by: dict[str, dict[str, object]] = {"lang": {}, "genre": {}, "generator": {}}
     for field, group_of in (("lang", lambda i: langs[i]), ("genre", lambda i: f"{langs[i]} / {corpus[i].genre}")):
