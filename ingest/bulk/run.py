@@ -5,7 +5,8 @@ so memory stays flat and a slow broker slows the reader down.
 Rows are handled a chunk at a time: each is validated (a bad one goes to the rejects file), with
 `--dedupe` its content hash is looked up (in the log database and among the texts of this run),
 and the good ones are sent (recorded in the log database first when the broker is volatile:
-ingest/recorder.py). An event counts as accepted only once the broker acknowledged it. The
+ingest/recorder.py; a thread records the next chunk while this one is sent, so the two overlap, and a
+chunk is sent only once it is recorded). An event counts as accepted only once the broker acknowledged it. The
 batch ledger hears the counts every few seconds and at the end, also when the run stops early
 (interrupted, or the broker refused an event: the run stops then, and the refused lines are in the
 rejects file, to be sent again). While the scorers are further behind than the backlog bound
@@ -20,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from uuid import UUID
@@ -106,17 +108,25 @@ class BulkIngest:
         stopped = None
         reported = started
         try:
-            for chunk in _chunks(reader.rows(), self._chunk_rows):
-                self._wait_for_scorers()
-                self._send(self._events(chunk))
-                self._producer.poll(0)
-                if on_progress is not None:
-                    on_progress(self.counts)
-                if time.monotonic() - reported > self._ledger_interval_s:
-                    self._record(finished=False)
-                    reported = time.monotonic()
-                if self.stop.is_set() or self._refused:
-                    break
+            with ThreadPoolExecutor(1, thread_name_prefix="bulk-record") as recording:
+                pending: tuple[list[tuple[int, SubmissionEvent]], Future[None]] | None = None
+                for chunk in _chunks(reader.rows(), self._chunk_rows):
+                    self._wait_for_scorers()
+                    events = self._events(chunk)
+                    recorded = recording.submit(self._record_events, events)
+                    if pending is not None:
+                        self._send(*pending)
+                    pending = (events, recorded)
+                    self._producer.poll(0)
+                    if on_progress is not None:
+                        on_progress(self.counts)
+                    if time.monotonic() - reported > self._ledger_interval_s:
+                        self._record(finished=False)
+                        reported = time.monotonic()
+                    if self.stop.is_set() or self._refused:
+                        break
+                if pending is not None:
+                    self._send(*pending)
             self._producer.flush()
         except (DeliveryError, ServiceUnavailable) as exc:
             stopped = str(exc)
@@ -164,14 +174,19 @@ class BulkIngest:
             fresh.append((line, event))
         return fresh
 
-    def _send(self, events: list[tuple[int, SubmissionEvent]]) -> None:
+    def _record_events(self, events: list[tuple[int, SubmissionEvent]]) -> None:
+        """Record a chunk in the log database when the broker is volatile (in the recording thread)."""
         if self._recorder is not None and events:
-            try:
-                self._recorder.record([event for _, event in events])
-            except ServiceUnavailable as exc:
-                for line, _ in events:
-                    self._reject(line, str(exc))
-                raise
+            self._recorder.record([event for _, event in events])
+
+    def _send(self, events: list[tuple[int, SubmissionEvent]], recorded: Future[None]) -> None:
+        """Send a chunk once it is recorded (`recorded` done); a chunk the database did not take is rejected."""
+        try:
+            recorded.result()
+        except ServiceUnavailable as exc:
+            for line, _ in events:
+                self._reject(line, str(exc))
+            raise
         for line, event in events:
             self._producer.send(
                 self._topic,
