@@ -13,7 +13,9 @@ modern chat models and the human texts of the same genres (English and Russian):
 - four-sentence texts of about 60 words: how many segments they get.
 
 Every text goes through the intake rule first (lab/evaluate.py `score_records`), as in the pipeline.
-Results: bench/results/robustness.json and .md.
+Results: bench/results/robustness.json and .md, and a copy of the JSON beside the probe's artifact
+(`<artifact>.robustness.json`), which `GET /v1/detectors` shows in the report of the same version with
+its weak list (scorer/detectors/weaknesses.py).
 
     python bench/robustness_bench.py [--per-cell 60] [--detector probe]
 """
@@ -33,6 +35,7 @@ from lab.dataset import LabelledText, read_labelled, split_of
 from lab.evaluate import score_records
 from lab.metrics import compute_metrics
 from scorer.detectors import load_detector
+from scorer.detectors.registry import PACKAGED_PROBE, robustness_path
 from scorer.settings import ScorerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,6 +161,8 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "robustness.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     (RESULTS / "robustness.md").write_text(_markdown(result), encoding="utf-8")
+    beside = robustness_path(settings.detector_options().probe or PACKAGED_PROBE)  # read into the report
+    beside.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(_markdown(result))
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from schemas.detector_spec import DetectorSpec
 from schemas.errors import DetectorError
 from scorer.detectors.base import Detector
+from scorer.detectors.weaknesses import weaknesses
 
 __all__ = [
     "DEFAULT_DETECTOR",
@@ -38,6 +39,7 @@ __all__ = [
     "load_detector",
     "load_statistics",
     "report_path",
+    "robustness_path",
 ]
 
 DEFAULT_DETECTOR = "probe"
@@ -219,8 +221,22 @@ _FACTORIES: MappingProxyType[
 )
 
 
+def robustness_path(artifact: Path) -> Path:
+    """Where the robustness results of a probe artifact live (bench/robustness_bench.py): beside it."""
+    return artifact.with_suffix(".robustness.json")
+
+
 def _probe_report(options: DetectorOptions) -> dict | None:
-    return _read_report(report_path(options.probe or PACKAGED_PROBE))
+    """The report, with the robustness results measured on the same version and the weak list."""
+    artifact = options.probe or PACKAGED_PROBE
+    report = _read_report(report_path(artifact))
+    if report is None:
+        return None
+    robustness = _read_report(robustness_path(artifact))
+    if robustness is not None and robustness.get("detector") == report.get("detector"):
+        report["robustness"] = robustness
+    report["weak"] = weaknesses(report)
+    return report
 
 
 def _likelihood_report(options: DetectorOptions) -> dict | None:
@@ -228,7 +244,7 @@ def _likelihood_report(options: DetectorOptions) -> dict | None:
 
 
 def _read_report(path: Path) -> dict | None:
-    """The evaluation report beside an artifact, without its per-text rows; None when there is none."""
+    """A report beside an artifact, without its per-text rows; None when there is none."""
     import json
 
     try:

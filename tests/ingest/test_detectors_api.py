@@ -53,6 +53,8 @@ def test_a_submission_naming_a_detector_is_scored_by_that_one_only(kafka, engine
 def test_the_detectors_page_shows_the_shipped_report_with_its_empty_cells(kafka, engine):
     """The page read from the real committed report, not a double's: held-out folds of one label have
     no AUROC (null), which once made this page a 500."""
+    from html import escape
+
     from fastapi.testclient import TestClient
 
     from ingest.gateway.app import create_app
@@ -64,6 +66,9 @@ def test_the_detectors_page_shows_the_shipped_report_with_its_empty_cells(kafka,
 
     info = describe_detector("probe")
     assert any(m["auroc"] is None for m in info.report["held_out"].values()), "the report has a fold of one label"
+    assert info.report["robustness"]["detector"] == info.report["detector"], "the attacks measured on this version"
+    weak = info.report["weak"]
+    assert any(line.startswith("generator:base-lm") for line in weak) and any("co-written" in line for line in weak)
     shipped = DetectorCatalogue(
         [DetectorView(name=info.name, version=info.version, spec=info.spec, default=True, report=info.report)]
     )
@@ -79,3 +84,4 @@ def test_the_detectors_page_shows_the_shipped_report_with_its_empty_cells(kafka,
         page = client.get("/detectors")
     assert page.status_code == 200, page.text
     assert info.spec in page.text and all(fold in page.text for fold in info.report["held_out"])
+    assert all(escape(line) in page.text for line in weak), "the weak list is on the page"
