@@ -159,10 +159,11 @@ def main() -> None:
         "four_sentences": _four_sentences(detector, [r for r in records if r.lang == "en"]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "robustness.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    written = json.dumps(result, indent=1) + "\n"
+    (RESULTS / "robustness.json").write_text(written, encoding="utf-8")
     (RESULTS / "robustness.md").write_text(_markdown(result), encoding="utf-8")
     beside = robustness_path(settings.detector_options().probe or PACKAGED_PROBE)  # read into the report
-    beside.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    beside.write_text(written, encoding="utf-8")
     print(_markdown(result))
 
 

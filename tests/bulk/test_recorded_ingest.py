@@ -6,13 +6,14 @@ are in the rejects file and none of them was sent. Real broker, real PostgreSQL.
 import json
 import uuid
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from ingest.bulk.readers import open_reader
 from ingest.bulk.records import RecordRules
 from ingest.bulk.rejects import RejectsFile
 from ingest.bulk.run import BulkIngest
 from store.batches import SqlBatchStore
+from store.db import make_engine
 from store.models import Submission
 from store.recorder import SqlSubmissionRecorder
 from stream.producer import EventProducer, bulk_config
@@ -50,8 +51,9 @@ def test_every_accepted_line_is_in_the_log(kafka, engine, tmp_path):
 
 
 def test_a_chunk_the_database_cannot_record_is_rejected_and_never_sent(kafka, engine, tmp_path):
-    unreachable = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:9/{uuid.uuid4().hex}")
+    unreachable = make_engine(f"postgresql://postgres@127.0.0.1:9/{uuid.uuid4().hex}", pool_size=1)
     summary, rejects = _run(kafka, engine, unreachable, tmp_path)
+    unreachable.dispose()
     assert summary.stopped and "did not record" in summary.stopped
     assert summary.counts.accepted == 0, "nothing unrecorded reached the broker"
     lines = [json.loads(line)["line"] for line in rejects.read_text(encoding="utf-8").splitlines()]
