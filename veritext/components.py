@@ -142,14 +142,15 @@ def build_bridge() -> Component:
     )
 
 
-def build_gateway(host: str | None = None, port: int | None = None) -> Component:
+def build_gateway(host: str | None = None, port: int | None = None, *, reuse_port: bool = False) -> Component:
+    """`reuse_port`: bind the port so that other gateway processes can serve it too (veritext/ports.py)."""
     import uvicorn
 
     from ingest.backlog import BacklogMonitor
     from ingest.documents.objects import ObjectStore, ObjectStoreSettings
     from ingest.documents.shelf import DocumentShelf
     from ingest.gateway import GatewaySettings, create_app
-    from ingest.gateway.auth import Access, Authenticator, check_auth_mode
+    from ingest.gateway.auth import Access, Authenticator, check_auth_mode, check_shared_limits
     from ingest.gateway.ratelimit import KeyLimiter
     from ingest.gateway.settings import AuthSettings
     from schemas.secrets import safe_url
@@ -166,12 +167,15 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
     from store.settings import DatabaseSettings
     from stream.admin import ensure_topics
     from stream.settings import KafkaSettings
+    from veritext.ports import shared_socket
     from veritext.settings import UpSettings
 
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = GatewaySettings(**overrides)
     auth = AuthSettings()
     mode = check_auth_mode(auth, settings.host)
+    check_shared_limits(auth, mode, max(settings.workers, 2) if reuse_port else 1)
+    sock = shared_socket(settings.host, settings.port) if reuse_port else None
     kafka = KafkaSettings()
     ensure_topics(kafka)
     engine = make_engine(DatabaseSettings().url, pool_size=10)
@@ -212,7 +216,16 @@ def build_gateway(host: str | None = None, port: int | None = None) -> Component
         log_config=None,
         access_log=False,  # the gateway writes its own access log, with the route and submission id
     )
-    return Component("gateway", uvicorn.Server(config).run, close=engine.dispose)
+    server = uvicorn.Server(config)
+    if sock is None:
+        return Component("gateway", server.run, close=engine.dispose)
+    shared = sock
+
+    def close() -> None:
+        shared.close()
+        engine.dispose()
+
+    return Component("gateway", lambda: server.run(sockets=[shared]), close=close)
 
 
 def build_bot() -> Component:

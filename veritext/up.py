@@ -2,20 +2,22 @@
 
 It starts the embedded PostgreSQL and Kafka-compatible broker unless `VERITEXT_DATABASE_URL` /
 `VERITEXT_KAFKA_BOOTSTRAP` name external ones, applies the migrations, creates the topics, and runs the
-gateway, the scorer (one more per extra detector), the sink and, with `VERITEXT_RABBITMQ_URL`, the bridge
-as supervised children (veritext/supervisor.py), at lower CPU priority for the scorers. It serves on
-default ports or free ones where those are taken (veritext/ports.py), holds its data directory against a
-second `up`, says when the scorer is ready (its own /healthz answering with its pid), and leaves its
-addresses for every other command (veritext/addresses.py). On the in-memory broker it re-enqueues what
-the log holds unscored whenever the broker starts, and every minute what was recorded but never queued
-(docs/decisions/recorded-first.md); a dead embedded service is started again, and after a broker restart
-every component too. SIGINT/SIGTERM stop the children, then the services, in reverse order.
+gateway (`VERITEXT_GATEWAY_WORKERS` processes on its one port), the scorer (one more per extra detector),
+the sink and, with `VERITEXT_RABBITMQ_URL`, the bridge as supervised children (veritext/supervisor.py),
+at lower CPU priority for the scorers. It serves on default ports or free ones where those are taken
+(veritext/ports.py), holds its data directory against a second `up`, says when the scorer is ready (its
+own /healthz answering with its pid), and leaves its addresses for every other command
+(veritext/addresses.py). On the in-memory broker it re-enqueues what the log holds unscored whenever the
+broker starts, and every minute what was recorded but never queued (docs/decisions/recorded-first.md); a
+dead embedded service is started again, and after a broker restart every component too. SIGINT/SIGTERM
+stop the children, then the services, in reverse order.
 """
 
 import logging
 import os
 import re
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -28,7 +30,8 @@ import httpx
 from rich.console import Console
 
 from ingest.bridge.settings import BridgeSettings
-from ingest.gateway.settings import GatewaySettings
+from ingest.gateway.auth import check_auth_mode, check_shared_limits
+from ingest.gateway.settings import AuthSettings, GatewaySettings
 from schemas.errors import ServiceUnavailable
 from schemas.secrets import plain, safe_url
 from scorer.settings import ScorerSettings
@@ -54,6 +57,9 @@ COMPONENTS = ("sink", "scorer", "gateway")
 METRICS_PORTS = {"scorer": 9101, "sink": 9102, "bridge": 9103}  # the components' own default is none
 
 
+_Command = tuple[list[str], dict[str, str]]  # a child's command line and environment
+
+
 def run_up(settings: UpSettings, console: Console) -> int:
     """Run until signalled; returns the exit code."""
     stop = threading.Event()
@@ -63,7 +69,8 @@ def run_up(settings: UpSettings, console: Console) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir_lock = claim_data_dir(data_dir, settings.addresses_path)
     database, kafka, gateway, bridge = DatabaseSettings(), KafkaSettings(), GatewaySettings(), BridgeSettings()
-    scorer, sink = ScorerSettings(), SinkSettings()
+    scorer, sink, auth = ScorerSettings(), SinkSettings(), AuthSettings()
+    check_shared_limits(auth, check_auth_mode(auth, gateway.host), gateway.workers)
     components = (*COMPONENTS, "bridge") if bridge.url else COMPONENTS
     gateway_port = choose_port(
         gateway.host, gateway.port, "VERITEXT_GATEWAY_PORT", chosen="port" in gateway.model_fields_set
@@ -121,6 +128,8 @@ def run_up(settings: UpSettings, console: Console) -> int:
             "VERITEXT_WEBHOOKS_SECRET": webhook_secret(data_dir),
         }
         commands = {name: ([sys.executable, "-m", "veritext", name], env) for name in components}
+        if gateway.workers > 1:
+            commands.update(_gateway_processes(gateway.workers, env, data_dir / "gateway-metrics"))
         for spec in scorer.detectors[1:]:  # one more scorer per extra detector, in its own group
             group = "veritext-scorer-" + re.sub(r"[^A-Za-z0-9._-]", "-", spec)
             extra_env = {**env, "VERITEXT_SCORER_GROUP_ID": group, "VERITEXT_SCORER_METRICS_PORT": "0"}
@@ -135,12 +144,13 @@ def run_up(settings: UpSettings, console: Console) -> int:
         for name, (command, child_env) in commands.items():
             supervisor.add(name, command, child_env, settings.scorer_niceness if name.startswith("scorer") else 0)
         gateway_url = f"http://{gateway.host}:{gateway_port}"
+        gateway_processes = f", {gateway.workers} processes" if gateway.workers > 1 else ""
         bridge_line = f"  bridge    queue {bridge.queue} at {safe_url(bridge.url)}\n" if bridge.url else ""
         bridge_metrics = f", bridge :{metrics_ports['bridge']}" if bridge.url else ""
         up_metrics = f", up :{metrics_port}" if metrics_port else ""
         console.print(
             f"[bold green]veritext is up[/]\n"
-            f"  gateway   {gateway_url}  (docs at /docs, metrics at /metrics)\n"
+            f"  gateway   {gateway_url}  (docs at /docs, metrics at /metrics){gateway_processes}\n"
             f"  metrics   scorer :{metrics_ports['scorer']}, sink :{metrics_ports['sink']}"
             f"{bridge_metrics}{up_metrics}  (`veritext status` sums it all up)\n"
             f"{bridge_line}"
@@ -178,6 +188,16 @@ def run_up(settings: UpSettings, console: Console) -> int:
             supervisor.check()
         console.print("stopping veritext...")
     return 0
+
+
+def _gateway_processes(workers: int, env: dict[str, str], metrics_dir: Path) -> dict[str, _Command]:
+    """The commands of `workers` gateway processes sharing one port, and one folder for their metrics
+    (emptied: the counts of an earlier run's processes are not this run's)."""
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    shared_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    command = [sys.executable, "-m", "veritext", "gateway", "--reuse-port"]
+    return {"gateway" if n == 1 else f"gateway {n}": (command, shared_env) for n in range(1, workers + 1)}
 
 
 def _answers(url: str, pid: int | None) -> bool:

@@ -45,6 +45,7 @@ __all__ = [
     "PageRefused",
     "SessionStore",
     "check_auth_mode",
+    "check_shared_limits",
     "require",
 ]
 
@@ -124,6 +125,16 @@ def check_auth_mode(settings: AuthSettings, host: str) -> str:
         "who reaches it could submit texts and read every one. Set VERITEXT_AUTH=api-keys and create keys with "
         "`veritext keys create`, or set VERITEXT_AUTH=none to run it open on purpose"
     )
+
+
+def check_shared_limits(settings: AuthSettings, mode: str, processes: int) -> None:
+    """Refuses several gateway processes that would each keep their own rate-limit counters (a key could
+    then send the limit once per process)."""
+    if processes > 1 and mode == "api-keys" and settings.limits_storage.get_secret_value().startswith("memory://"):
+        raise ConfigError(
+            f"{processes} gateway processes with API keys would each count the rate limits on their own: set "
+            "VERITEXT_AUTH_LIMITS_STORAGE to a shared store (redis://host:port/db), or run one gateway process"
+        )
 
 
 def _loopback(host: str) -> bool:

@@ -3,6 +3,11 @@ and status, submissions durably produced by source, and the process collectors; 
 The same middleware writes the access log: one line per request with its route, status and
 duration, and the `submission_id` when the route names one (uvicorn's own access log is off).
 
+Several gateway processes on one port (`VERITEXT_GATEWAY_WORKERS`) keep their counts in the folder
+`PROMETHEUS_MULTIPROC_DIR` names (prometheus_client's multiprocess mode, set by `veritext up`), and
+`GET /metrics` from any of them answers the sums over all of them, without the per-process collectors
+(memory, CPU), which only describe the one that happened to answer.
+
 Requests are labelled with the route's path template (`/v1/texts/{submission_id}`), never the raw
 path, so ids do not explode the series; a path no route matches is `unmatched`. With API keys, requests
 are also counted per key name (`veritext_gateway_key_requests`; `-` for no key; past `MAX_KEY_LABELS`
@@ -11,11 +16,13 @@ so a streamed request body passes through untouched.
 """
 
 import logging
+import os
 import time
 
 from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stream.metrics import new_registry
@@ -124,4 +131,14 @@ def instrument(app: FastAPI, metrics: GatewayMetrics) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     def serve_metrics() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_served(metrics.registry)), media_type=CONTENT_TYPE_LATEST)
+
+
+def _served(registry: CollectorRegistry) -> CollectorRegistry:
+    """This process's registry, or the sums over every gateway process when they share a folder."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return registry
+    combined = CollectorRegistry()
+    MultiProcessCollector(combined, path=folder)
+    return combined

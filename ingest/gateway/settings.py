@@ -17,6 +17,13 @@ class GatewaySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="gateway processes `veritext up` runs on the one port (`veritext gateway --reuse-port`); "
+        "with API keys they need a shared VERITEXT_AUTH_LIMITS_STORAGE",
+    )
     max_text_chars: int = Field(default=MAX_TEXT_CHARS, ge=1, le=MAX_TEXT_CHARS)
     sync_timeout_s: float = Field(default=30.0, gt=0, description="how long /predict waits for a score")
     produce_timeout_s: float = Field(default=10.0, gt=0, description="how long a submit waits for the broker")

@@ -29,11 +29,14 @@ def migrate() -> None:
 def gateway(
     host: Annotated[str | None, typer.Option(help="overrides VERITEXT_GATEWAY_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="overrides VERITEXT_GATEWAY_PORT")] = None,
+    reuse_port: Annotated[
+        bool, typer.Option(help="share the port with other gateway processes (SO_REUSEPORT; `up` does it)")
+    ] = False,
 ) -> None:
-    """Run the HTTP gateway."""
+    """Run the HTTP gateway (several on one port with --reuse-port: `VERITEXT_GATEWAY_WORKERS` under `up`)."""
     from veritext.components import build_gateway, run_component
 
-    run_command(lambda: run_component(build_gateway(host, port)))
+    run_command(lambda: run_component(build_gateway(host, port, reuse_port=reuse_port)))
 
 
 @app.command()
