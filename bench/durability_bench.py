@@ -8,7 +8,7 @@ rounds so the machine's noise falls on both:
 
 Writes bench/results/durability.json and durability.md.
 
-    python bench/durability_bench.py [--requests 200] [--lines 20000] [--rounds 3]
+    python bench/durability_bench.py [--requests 200] [--lines 200000] [--rounds 2]
 """
 
 import argparse
@@ -69,8 +69,8 @@ def _ingest_rate(kafka: KafkaSettings, database_url: str, path: Path, lines: int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--lines", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
     latency: dict[str, list[float]] = {"topic only": [], "recorded first": []}

