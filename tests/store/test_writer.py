@@ -1,14 +1,18 @@
-"""The log's idempotent writer on real PostgreSQL: a score of another text than the one stored for its
-submission (two requests raced under one Idempotency-Key with different texts) is never stored."""
+"""The log's idempotent writer on real PostgreSQL: submissions sent as one array per column keep every
+field, are stored once however often they come, and a value too long for its column is refused, never
+cut short; a score of another text than the one stored for its submission (two requests raced under one
+Idempotency-Key with different texts) is never stored."""
 
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from schemas.events import ScoreEvent, SubmissionEvent, content_hash
-from store.models import Score
+from store.models import Score, Submission
 from store.writer import write_scores, write_submissions
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -51,3 +55,55 @@ def test_a_score_of_another_text_than_the_stored_one_is_refused(engine) -> None:
     with Session(engine) as session:
         rows = dict(session.execute(select(Score.submission_id, Score.probability)).all())
     assert rows == {raced: 0.1, legacy: 0.3}
+
+
+def test_submissions_keep_every_field_are_stored_once_and_are_never_cut_short(engine) -> None:
+    full = SubmissionEvent(
+        submission_id=uuid.uuid4(),
+        text="Every field of this one is set.",
+        lang="en",
+        external_id="ext-1",
+        source="bulk",
+        batch_id=uuid.uuid4(),
+        correlation_id="corr-1",
+        detector="probe@v1",
+        tenant="acme",
+        document_id=uuid.uuid4(),
+        callback_url="https://example.org/hook",
+        normalised=["removed 1 control character"],
+        submitted_at=NOW,
+    )
+    bare = SubmissionEvent(submission_id=uuid.uuid4(), text="Nothing else.", submitted_at=NOW)
+    with Session(engine) as session, session.begin():
+        assert write_submissions(session, [full, bare, full]) == [full, bare]
+    with Session(engine) as session, session.begin():
+        assert write_submissions(session, [full]) == [], "a redelivered submission is a no-op"
+    with Session(engine) as session:
+        stored = {
+            row.id: row
+            for row in session.scalars(
+                select(Submission).where(Submission.id.in_([full.submission_id, bare.submission_id]))
+            )
+        }
+    row = stored[full.submission_id]
+    assert (row.text, row.content_hash, row.lang, row.external_id, row.source, row.batch_id) == (
+        full.text,
+        content_hash(full.text),
+        "en",
+        "ext-1",
+        "bulk",
+        full.batch_id,
+    )
+    assert (row.correlation_id, row.detector, row.tenant, row.document_id, row.callback_url) == (
+        "corr-1",
+        "probe@v1",
+        "acme",
+        full.document_id,
+        "https://example.org/hook",
+    )
+    assert row.normalised == ["removed 1 control character"] and row.submitted_at == NOW
+    assert stored[bare.submission_id].normalised == [] and stored[bare.submission_id].lang is None
+
+    too_long = SubmissionEvent.model_construct(**{**bare.model_dump(), "submission_id": uuid.uuid4(), "lang": "x" * 17})
+    with pytest.raises(DataError, match="too long"), Session(engine) as session, session.begin():
+        write_submissions(session, [too_long])
