@@ -27,7 +27,7 @@ the PostgreSQL log:
   reached it more than once: delivery is at least once);
 - under overload: the fraction answered 503 and the latency of accepted requests (p50, p99).
 
-Writes bench/results/faults.json and faults.md. Run: `python bench/faults.py --faults 56`.
+Writes bench/results/faults.json and faults.md. Run: `python bench/faults.py --faults 56 [--gateways 2]`.
 """
 
 import argparse
@@ -360,8 +360,8 @@ def _child(up: subprocess.Popen, name: str) -> psutil.Process | None:
             cmdline = process.cmdline()
         except psutil.Error:  # exited meanwhile (a zombie until up reaps it)
             continue
-        if (name == "broker" and cmdline[-4:-3] == ["--listener-url"]) or cmdline[-1:] == [name]:
-            return process
+        if (name == "broker" and cmdline[-4:-3] == ["--listener-url"]) or cmdline[2:4] == ["veritext", name]:
+            return process  # a gateway: the first of them
     return None
 
 
@@ -497,6 +497,7 @@ def main() -> int:
     parser.add_argument("--overload-s", type=float, default=15.0, help="seconds of the overload phase")
     parser.add_argument("--overload-clients", type=int, default=400, help="concurrent submitters then")
     parser.add_argument("--max-in-flight", type=int, help="VERITEXT_GATEWAY_MAX_IN_FLIGHT (default: the setting's)")
+    parser.add_argument("--gateways", type=int, default=2, help="VERITEXT_GATEWAY_WORKERS: gateway processes")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="veritext-faults-"))
@@ -507,6 +508,7 @@ def main() -> int:
         "VERITEXT_DATA_DIR": str(data_dir),
         "VERITEXT_GATEWAY_PORT": str(port),
         "VERITEXT_GATEWAY_RETRY_AFTER_S": "1",
+        "VERITEXT_GATEWAY_WORKERS": str(args.gateways),
         "VERITEXT_WEBHOOKS_SECRET": "fault-run",
         "VERITEXT_WEBHOOKS_ALLOW_PRIVATE": "true",  # the receiver is on loopback
         "VERITEXT_WEBHOOKS_BACKOFF_S": "0.5",
@@ -628,6 +630,7 @@ def main() -> int:
         "component_restarts": restarts,
         "model": "tests.doubles:fixed (the pipeline is measured, not the model)",
         "machine": f"{os.cpu_count()} CPUs",
+        "gateway_processes": args.gateways,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "faults.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -635,7 +638,8 @@ def main() -> int:
         "# Fault injection (bench/faults.py)",
         "",
         f"{result['faults_total']} faults in {result['seconds_under_faults']} s on {result['machine']}, "
-        "`veritext up` on embedded defaults with the RabbitMQ bridge; model double.",
+        f"`veritext up` on embedded defaults with the RabbitMQ bridge and {args.gateways} gateway process(es) "
+        "(a gateway fault kills one of them); model double.",
         "",
         "| faults injected | accepted (http + rabbitmq + batch lines beside poison + same-key pairs) | lost "
         "| duplicated | wrong scores | unexpected 5xx | poison not refused | 503 answers (retried) |",
