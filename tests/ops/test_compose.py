@@ -1,7 +1,8 @@
 """Static checks of docker-compose.yml and the files it mounts (no Docker engine here): the Compose
 Specification's JSON schema, depends_on targets, health checks, VERITEXT_* variables against the
-settings classes, commands against the CLI, and ports agreeing between NGINX, compose, the
-component settings and Prometheus; plus the Grafana dashboard against the metrics the code exposes."""
+settings classes, commands against the CLI, ports agreeing between NGINX, compose, the component
+settings and Prometheus, and the original RabbitMQ clients' user's permissions against the bridge's
+queue names; plus the Grafana dashboard against the metrics the code exposes."""
 
 import json
 import re
@@ -14,6 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
+from ingest.bridge.settings import BridgeSettings
 from ingest.gateway.settings import GatewaySettings
 from tests.ops.catalogue import ROOT, cli_commands, exposed_metric_names, settings_variables
 
@@ -241,3 +243,27 @@ def test_nginx_bounds_bodies_per_route_and_has_a_tls_server_ready_for_a_certific
     mounts = dict(v.rsplit(":", 1)[0].split(":", 1) for v in override["volumes"])
     assert mounts["./deploy/nginx/tls-server.conf"] == "/etc/nginx/tls/server.conf"  # nginx.conf includes tls/*.conf
     assert all((ROOT / source).exists() for source in mounts)
+
+
+def test_the_original_rabbitmq_clients_have_a_user_that_can_send_tasks_and_read_only_their_replies(compose):
+    rabbitmq = _services(compose)["rabbitmq"]
+    script = ROOT / "deploy" / "rabbitmq" / "start.sh"
+    assert rabbitmq["entrypoint"] == ["sh", "/etc/veritext/rabbitmq-start.sh"]
+    assert "./deploy/rabbitmq/start.sh:/etc/veritext/rabbitmq-start.sh:ro" in rabbitmq["volumes"]
+    assert (
+        _environment(rabbitmq)["RABBITMQ_LEGACY_PASSWORD"]
+        == "${RABBITMQ_LEGACY_PASSWORD:?set RABBITMQ_LEGACY_PASSWORD}"
+    )
+    bridge_url = _environment(_services(compose)["bridge"])["VERITEXT_RABBITMQ_URL"]
+    assert bridge_url.startswith("amqp://veritext:"), "the bridge is the administrator, not the clients' user"
+    found = re.search(r"set_permissions -p / legacy '([^']+)' '([^']+)' '([^']+)'", script.read_text())
+    assert found, "the script grants the legacy user its permissions"
+    configure, write, read = (re.compile(p) for p in found.groups())
+    bridge = BridgeSettings.model_construct()  # the default queue names the bridge declares (compose sets none)
+    reply_queue = "amq.gen-A2NSfp9Kqqpsd0mcYAMoBQ"  # a server-named exclusive queue
+    assert configure.search(bridge.queue) and configure.search(reply_queue)
+    assert write.search("amq.default") and read.search(reply_queue)
+    for other in (bridge.dead_letter_queue, bridge.results_exchange, "anything-else"):
+        assert not (configure.search(other) or write.search(other) or read.search(other)), other
+    assert not read.search(bridge.queue), "a client may not consume the others' tasks"
+    assert not write.search(bridge.results_exchange)
