@@ -13,7 +13,7 @@ set -eu
 
 docker-entrypoint.sh rabbitmq-server &
 server=$!
-trap 'kill -TERM "$server"' TERM INT
+trap 'kill -TERM "$server"; wait "$server"; exit $?' TERM INT  # docker stop: the broker shuts down cleanly
 
 rabbitmqctl await_startup --timeout 120 >/dev/null
 if rabbitmqctl list_users --silent | cut -f1 | grep -qx legacy; then
