@@ -65,12 +65,12 @@ def run_up(settings: UpSettings, console: Console) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    database, kafka, gateway, bridge = DatabaseSettings(), KafkaSettings(), GatewaySettings(), BridgeSettings()
+    scorer, sink, auth = ScorerSettings(), SinkSettings(), AuthSettings()
+    check_shared_limits(auth, check_auth_mode(auth, gateway.host), gateway.workers)  # before anything starts
     data_dir = settings.data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir_lock = claim_data_dir(data_dir, settings.addresses_path)
-    database, kafka, gateway, bridge = DatabaseSettings(), KafkaSettings(), GatewaySettings(), BridgeSettings()
-    scorer, sink, auth = ScorerSettings(), SinkSettings(), AuthSettings()
-    check_shared_limits(auth, check_auth_mode(auth, gateway.host), gateway.workers)
     components = (*COMPONENTS, "bridge") if bridge.url else COMPONENTS
     gateway_port = choose_port(
         gateway.host, gateway.port, "VERITEXT_GATEWAY_PORT", chosen="port" in gateway.model_fields_set
