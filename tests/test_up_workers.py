@@ -23,6 +23,15 @@ def _gateways(up: subprocess.Popen) -> list[psutil.Process]:
     return [p for p in psutil.Process(up.pid).children() if p.cmdline()[-2:] == ["gateway", "--reuse-port"]]
 
 
+def _listening(gateways: list[psutil.Process], port: int) -> bool:
+    try:
+        return all(
+            any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in g.net_connections()) for g in gateways
+        )
+    except psutil.Error:  # one exited meanwhile
+        return False
+
+
 def _accepted_total(base: str) -> float:
     exposition = httpx.get(f"{base}/metrics", timeout=10).text
     pattern = r'veritext_gateway_requests_total\{[^}]*method="POST",route="/v1/texts",status="202"\} (\S+)'
@@ -48,6 +57,7 @@ def test_several_gateway_processes_share_the_port_and_survive_a_kill(tmp_path, d
         assert ", 3 processes" in log.read_text()
         gateways = _gateways(up)
         assert len(gateways) == 3
+        wait_until(lambda: _listening(gateways, port), what="every gateway process listening")
         ids = _submit(base, 30)
         answered_by = set(re.findall(r'"process": (\d+), "message": "POST /v1/texts 202', log.read_text()))
         assert answered_by <= {str(g.pid) for g in gateways} and len(answered_by) >= 2, answered_by
@@ -56,7 +66,11 @@ def test_several_gateway_processes_share_the_port_and_survive_a_kill(tmp_path, d
         gateways[0].send_signal(signal.SIGKILL)
         gateways[0].wait(10)
         ids += _submit(base, 30)  # the other two answer meanwhile
-        wait_until(lambda: len(_gateways(up)) == 3, timeout_s=60, what="the killed gateway started again")
+        wait_until(
+            lambda: len(_gateways(up)) == 3 and _listening(_gateways(up), port),
+            timeout_s=60,
+            what="the killed gateway started again",
+        )
         ids += _submit(base, 30)
         assert _accepted_total(base) == 90, "the killed process's counts are kept in the sums"
 
