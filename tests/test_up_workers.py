@@ -20,7 +20,14 @@ from tests.up import ROOT, start_up, stop_up
 
 
 def _gateways(up: subprocess.Popen) -> list[psutil.Process]:
-    return [p for p in psutil.Process(up.pid).children() if p.cmdline()[-2:] == ["gateway", "--reuse-port"]]
+    found = []
+    for process in psutil.Process(up.pid).children():
+        try:
+            if process.cmdline()[-2:] == ["gateway", "--reuse-port"]:
+                found.append(process)
+        except psutil.Error:  # exited meanwhile (a zombie until up reaps it)
+            continue
+    return found
 
 
 def _listening(gateways: list[psutil.Process], port: int) -> bool:
