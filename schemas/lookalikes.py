@@ -67,8 +67,8 @@ def _script(char: str) -> str | None:
 
 def find_lookalikes(text: str) -> Lookalikes:
     """The look-alike letters of `text` (see the module docstring); nothing for single-script words."""
-    if len({_script(c) for c in set(text)} - {None}) < 2:  # most texts: no word can mix scripts or borrow one
-        return Lookalikes({}, 0, 0, 0)
+    if text.isascii() or len({_script(c) for c in set(text)} - {None}) < 2:
+        return Lookalikes({}, 0, 0, 0)  # one script (most texts): no word can mix scripts or borrow another's
     table = _table()
     replacements: dict[int, str] = {}
     mixed = letters = whole = 0
