@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python bench/bridge_bench.py
 	$(BIN)/python bench/detector_bench.py
 	$(BIN)/python bench/probe_bench.py
+	$(BIN)/python bench/eval_bench.py
 	$(BIN)/python bench/auth_bench.py
 	$(BIN)/python bench/gateway_bench.py
 	$(BIN)/python bench/durability_bench.py
