@@ -1,7 +1,7 @@
 """The gateway's intake under load: `veritext gateway` in processes of its own (one, or `--processes`
 sharing the port as `VERITEXT_GATEWAY_WORKERS` runs them) on an embedded broker and a scratch database on
-the local PostgreSQL, driven from another process by a light HTTP/1.1 client (keep-alive connections over
-raw asyncio streams, so the client is not what is measured):
+the local PostgreSQL, driven from another process by a light HTTP/1.1 client (raw_http.py: keep-alive
+connections over raw asyncio streams, so the client is not what is measured):
 
 - **closed loop**: `--connections` clients, each sending its next `POST /v1/texts` as soon as the last
   is answered, for `--seconds`: submissions accepted per second and their p50/p99 latency, recorded
@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import psutil
+from raw_http import post, post_json
 from scratch import scratch_database
 
 from stream.admin import ensure_topics
@@ -43,7 +43,6 @@ from stream.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-_LENGTH = re.compile(rb"(?i)content-length: *(\d+)")
 
 
 async def _connection(
@@ -59,17 +58,9 @@ async def _connection(
         while time.monotonic() < deadline:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             due += interval
-            body = json.dumps({"text": f"Gateway benchmark text {sent} of connection {name}."}).encode()
-            head = (
-                f"POST /v1/texts HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
+            request = post_json(port, "/v1/texts", {"text": f"Gateway benchmark text {sent} of connection {name}."})
             started = time.perf_counter()
-            writer.write(head + body)
-            answer = await reader.readuntil(b"\r\n\r\n")
-            length = _LENGTH.search(answer)
-            await reader.readexactly(int(length.group(1)) if length else 0)
-            status = int(answer[9:12])
+            status, _ = await post(reader, writer, request)
             answers.append((status, time.perf_counter() - started))
             sent += 1
     finally:
