@@ -21,6 +21,7 @@ from store.recorder import recorder_for
 from stream.admin import ensure_topics
 from stream.producer import EventProducer, bulk_config
 from stream.settings import KafkaSettings
+from veritext.heap import settle_heap
 from veritext.progress import progress_bar
 
 __all__ = ["run_ingest"]
@@ -50,6 +51,7 @@ def run_ingest(
     ledger = SqlBatchStore(engine)
     rejects_file = RejectsFile(rejects or path.with_name(path.name + ".rejects.jsonl"))
     backlog = BacklogMonitor(kafka, ScorerSettings().group_id, settings.max_backlog).start()
+    settle_heap()
     with EventProducer(kafka, bulk_config(settings.max_in_flight)) as producer, closing(backlog):
         ingest = BulkIngest(
             producer,

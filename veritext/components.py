@@ -8,16 +8,12 @@ its children (veritext/up.py), so a component behaves the same alone and under `
   metrics port, stream/metrics.py; the gateway answers `/healthz` and `/readyz` itself), then run it
   in the foreground until SIGINT or SIGTERM: a worker finishes its batch and returns; uvicorn and the
   bot's polling handle the signals themselves. Before it runs, what the build made (modules, settings,
-  the model) is moved out of the garbage collector's sight (`gc.freeze`): it lives as long as the
-  process, and the full collections that walked it every couple of seconds under load stopped the
-  gateway's event loop for about 300 ms each, which was the 99th percentile of its 503s and of its
-  accepted submissions (bench/results/gateway.md).
+  the model) is moved out of the garbage collector's sight (veritext/heap.py).
 - **Close**: release what it holds (the database pool), also when it fails.
 
 Each builder imports what it needs when called, so `veritext --help` loads no model and no web server.
 """
 
-import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -26,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stream.metrics import serving_metrics
+from veritext.heap import settle_heap
 
 __all__ = [
     "Component",
@@ -58,8 +55,7 @@ def run_component(component: Component) -> int:
         if component.metrics is None
         else serving_metrics(component.metrics, component.metrics_host, component.metrics_port, component.port_setting)
     )
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     try:
         with endpoint:
             component.run()
