@@ -29,7 +29,7 @@ from uuid import UUID
 from ingest.backlog import BacklogMonitor
 from ingest.bulk.ledger import BatchLedger, HashIndex
 from ingest.bulk.readers import Reader, Row
-from ingest.bulk.records import RecordRules
+from ingest.bulk.records import RecordRules, random_ids
 from ingest.bulk.rejects import RejectsFile
 from ingest.recorder import SubmissionRecorder
 from schemas.errors import DeliveryError, ServiceUnavailable
@@ -150,9 +150,10 @@ class BulkIngest:
 
     def _events(self, chunk: list[Row]) -> list[tuple[int, SubmissionEvent]]:
         events = []
-        for row in chunk:
+        for row, submission_id in zip(chunk, random_ids(len(chunk)), strict=True):
             self.counts.read += 1
-            made = self._rules.event(row.fields, self.batch_id) if row.fields is not None else row.problem
+            fields = row.fields
+            made = self._rules.event(fields, self.batch_id, submission_id) if fields is not None else row.problem
             if isinstance(made, SubmissionEvent):
                 events.append((row.line, made))
             else:
