@@ -32,20 +32,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from shared_texts import test_split_spread
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 VERITEXT = Path(sys.executable).with_name("veritext")
 BATCH = 16
 REFERENCES = ("reference-compiled", "reference-eager")
 
 
 def _write_texts(path: Path, n: int) -> None:
-    from lab.dataset import read_labelled, sample
-
-    records = sample(list(read_labelled([DATA])), "test", 4)
-    picked = sorted(records, key=lambda r: len(r.text))[:: max(1, len(records) // n)][:n]
     with path.open("w", encoding="utf-8") as out:
-        for r in picked:
+        for r in test_split_spread(n):
             out.write(json.dumps({"id": r.id, "text": r.text, "label": r.label, "lang": r.lang}) + "\n")
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from shared_texts import DATA, test_split_spread
 from sklearn.metrics import roc_auc_score
 
 from lab.dataset import read_labelled, sample
@@ -36,12 +37,6 @@ from scorer.detectors.registry import PACKAGED_CALIBRATION
 from scorer.settings import ScorerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-
-
-def _texts(n: int) -> list[str]:
-    records = sample(list(read_labelled([DATA])), "test", 4)
-    return sorted((r.text for r in records), key=len)[:: max(1, len(records) // n)][:n]
 
 
 def _detectors(settings: ScorerSettings) -> dict[str, Any]:
@@ -63,7 +58,7 @@ def _auroc(detector, records, batch: int) -> float:
 
 
 def run(n: int, rounds: int, batch: int, per_cell: int) -> dict[str, Any]:
-    texts = _texts(n)
+    texts = [r.text for r in test_split_spread(n)]
     detectors = _detectors(ScorerSettings())
     tokenize = detectors["probe"]._statistics.tokenize
     tokens = sum(len(tokenize(t)) for t in texts)
