@@ -1,7 +1,8 @@
-"""The log's idempotent writer on real PostgreSQL: submissions sent as one array per column keep every
-field, are stored once however often they come, and a value too long for its column is refused, never
-cut short; a score of another text than the one stored for its submission (two requests raced under one
-Idempotency-Key with different texts) is never stored."""
+"""The log's idempotent writer on real PostgreSQL: submissions sent as one JSON document keep every
+field (the row names every column the insert writes), are stored once however often they come, and a
+value too long for its column is refused, never cut short; a score of another text than the one stored
+for its submission (two requests raced under one Idempotency-Key with different texts) is never
+stored."""
 
 import uuid
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from schemas.events import ScoreEvent, SubmissionEvent, content_hash
 from store.models import Score, Submission
-from store.writer import write_scores, write_submissions
+from store.writer import _SUBMISSION_COLUMNS, _submission_row, write_scores, write_submissions
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -55,6 +56,13 @@ def test_a_score_of_another_text_than_the_stored_one_is_refused(engine) -> None:
     with Session(engine) as session:
         rows = dict(session.execute(select(Score.submission_id, Score.probability)).all())
     assert rows == {raced: 0.1, legacy: 0.3}
+
+
+def test_a_submission_row_names_every_column_the_insert_writes() -> None:
+    """json_populate_recordset reads a column the row does not name as NULL, without a word."""
+    row = _submission_row(SubmissionEvent(submission_id=uuid.uuid4(), text="Any text.", submitted_at=NOW))
+    written = {c.name for c in _SUBMISSION_COLUMNS}
+    assert set(row) == written == {c.name for c in Submission.__table__.columns} - {"stored_at"}
 
 
 def test_submissions_keep_every_field_are_stored_once_and_are_never_cut_short(engine) -> None:
