@@ -46,7 +46,7 @@ class Submission(Base):
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the text
     lang: Mapped[str | None] = mapped_column(String(16))
-    external_id: Mapped[str | None] = mapped_column(String(256), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(256))  # the caller's own; no index: nothing reads by it
     source: Mapped[str] = mapped_column(String(16))
     batch_id: Mapped[UUID | None] = mapped_column(index=True)
     correlation_id: Mapped[str | None] = mapped_column(String(256))

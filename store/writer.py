@@ -7,6 +7,10 @@ the way before, whose arrays psycopg's Python dumper built element by element, h
 ingest's reading thread waits for: Python CPU per 50,000 rows 0.86-0.94 s against 0.62-0.64 s) and
 7-8k for SQLAlchemy's multi-row `VALUES` of 14 columns. Each value is read by its column
 type's own input function, so a string too long for its column is refused, not cut.
+An intake recording submissions whose ids are new (store/recorder.py) sends them by `COPY` instead
+(`copy_submissions`): no JSON for PostgreSQL to parse and no conflict check, 37k rows/s against 26-30k
+and 17-19 µs of the server's CPU a row against 19-30 (five indexes are most of what is left); it
+cannot skip a row that is there already, so it raises, and the recorder falls back to the insert.
 `ON CONFLICT DO NOTHING` on the natural keys makes a redelivered event a no-op, so the log never holds
 a second row for one submission or a second score for one (submission, detector version). The first
 stored score wins, and a score of another text than the one stored (two requests raced under one
@@ -28,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError, IntegrityError
@@ -39,7 +44,7 @@ from schemas.webhooks import webhook_body
 from store.db import UNAVAILABLE
 from store.models import Failure, Score, Submission, WebhookDelivery
 
-__all__ = ["LogBatch", "write_failures", "write_log", "write_scores", "write_submissions"]
+__all__ = ["LogBatch", "copy_submissions", "write_failures", "write_log", "write_scores", "write_submissions"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,7 @@ _INSERT_SUBMISSIONS = text(
     f"FROM json_populate_recordset(NULL::{Submission.__tablename__}, CAST(:rows AS json)) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
+_COPY_SUBMISSIONS = f"COPY {Submission.__tablename__} ({_SUBMISSION_NAMES}) FROM STDIN"
 _INSERT_SCORES = (
     insert(Score.__table__)
     .on_conflict_do_nothing()
@@ -148,6 +154,19 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
     rows = json.dumps([_submission_row(e) for e in latest.values()], ensure_ascii=False, separators=(",", ":"))
     inserted = set(session.scalars(_INSERT_SUBMISSIONS, {"rows": rows}))
     return [e for e in latest.values() if e.submission_id in inserted]
+
+
+def copy_submissions(session: Session, events: Sequence[SubmissionEvent]) -> None:
+    """Store submissions none of which the log holds, in the session's transaction, by `COPY`. Raises
+    psycopg's `UniqueViolation` when one is there already (or twice in `events`), `DataError` for a value
+    PostgreSQL refuses; the transaction is then to be rolled back."""
+    connection = session.connection().connection.driver_connection  # psycopg's own, for its COPY
+    assert connection is not None, "a session's connection is checked out"
+    with connection.cursor() as cursor, cursor.copy(_COPY_SUBMISSIONS) as copy:
+        for e in events:
+            row = _submission_row(e)
+            row["normalised"] = Jsonb(row["normalised"])
+            copy.write_row([row[column.name] for column in _SUBMISSION_COLUMNS])
 
 
 def _submission_row(e: SubmissionEvent) -> dict[str, Any]:

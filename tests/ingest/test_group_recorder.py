@@ -1,5 +1,6 @@
 """Group commit (ingest/recorder.py `GroupRecorder`) on real PostgreSQL: concurrent submissions share
-transactions, and what one of them did wrong reaches its caller alone."""
+transactions (sent by COPY, or by the idempotent insert when one of them is there already), and what
+one of them did wrong reaches its caller alone."""
 
 import asyncio
 import uuid
@@ -65,6 +66,17 @@ def test_an_id_holding_another_text_fails_its_caller_alone(engine) -> None:
     assert isinstance(outcomes[7], InputError) and "holds another text" in str(outcomes[7])
     assert outcomes[:7] + outcomes[8:] == [None] * 20
     assert _stored(engine) == 21
+
+
+def test_a_text_the_database_cannot_store_fails_its_caller_alone(engine) -> None:
+    """A NUL character from a caller that skipped the intake rule: PostgreSQL's COPY refuses the group,
+    which is recorded again event by event."""
+    events = [_event(f"A storable submission, number {i}.") for i in range(10)]
+    events.insert(3, _event("A NUL \x00 inside."))
+    outcomes = asyncio.run(_record_all(GroupRecorder(_recorder(engine)), events))
+    assert isinstance(outcomes[3], InputError) and "NUL" in str(outcomes[3])
+    assert outcomes[:3] + outcomes[4:] == [None] * 10
+    assert _stored(engine) == 10
 
 
 def test_two_texts_racing_under_one_id_store_one_and_refuse_the_other(engine) -> None:

@@ -1,20 +1,23 @@
-"""The log's idempotent writer on real PostgreSQL: submissions sent as one JSON document keep every
-field (the row names every column the insert writes), are stored once however often they come, and a
-value too long for its column is refused, never cut short; a score of another text than the one stored
+"""The log's idempotent writer on real PostgreSQL: submissions sent as one JSON document, or by COPY as
+the intakes' recorder sends new ones, keep every field (the row names every column the insert writes);
+the insert stores one however often it comes, COPY refuses one that is there already; a value too long
+for its column is refused, never cut short; a score of another text than the one stored
 for its submission (two requests raced under one Idempotency-Key with different texts) is never
 stored."""
 
 import uuid
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
+from psycopg.errors import UniqueViolation
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from schemas.events import ScoreEvent, SubmissionEvent, content_hash
 from store.models import Score, Submission
-from store.writer import _SUBMISSION_COLUMNS, _submission_row, write_scores, write_submissions
+from store.writer import _SUBMISSION_COLUMNS, _submission_row, copy_submissions, write_scores, write_submissions
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -65,8 +68,8 @@ def test_a_submission_row_names_every_column_the_insert_writes() -> None:
     assert set(row) == written == {c.name for c in Submission.__table__.columns} - {"stored_at"}
 
 
-def test_submissions_keep_every_field_are_stored_once_and_are_never_cut_short(engine) -> None:
-    full = SubmissionEvent(
+def _full() -> SubmissionEvent:
+    return SubmissionEvent(
         submission_id=uuid.uuid4(),
         text="Every field of this one is set.",
         lang="en",
@@ -81,11 +84,17 @@ def test_submissions_keep_every_field_are_stored_once_and_are_never_cut_short(en
         normalised=["removed 1 control character"],
         submitted_at=NOW,
     )
-    bare = SubmissionEvent(submission_id=uuid.uuid4(), text="Nothing else.", submitted_at=NOW)
-    with Session(engine) as session, session.begin():
-        assert write_submissions(session, [full, bare, full]) == [full, bare]
-    with Session(engine) as session, session.begin():
-        assert write_submissions(session, [full]) == [], "a redelivered submission is a no-op"
+
+
+def _bare() -> SubmissionEvent:
+    return SubmissionEvent(submission_id=uuid.uuid4(), text="Nothing else.", submitted_at=NOW)
+
+
+def _too_long(bare: SubmissionEvent) -> SubmissionEvent:
+    return SubmissionEvent.model_construct(**{**bare.model_dump(), "submission_id": uuid.uuid4(), "lang": "x" * 17})
+
+
+def _assert_stored(engine, full: SubmissionEvent, bare: SubmissionEvent) -> None:
     with Session(engine) as session:
         stored = {
             row.id: row
@@ -112,6 +121,24 @@ def test_submissions_keep_every_field_are_stored_once_and_are_never_cut_short(en
     assert row.normalised == ["removed 1 control character"] and row.submitted_at == NOW
     assert stored[bare.submission_id].normalised == [] and stored[bare.submission_id].lang is None
 
-    too_long = SubmissionEvent.model_construct(**{**bare.model_dump(), "submission_id": uuid.uuid4(), "lang": "x" * 17})
+
+def test_submissions_keep_every_field_are_stored_once_and_are_never_cut_short(engine) -> None:
+    full, bare = _full(), _bare()
+    with Session(engine) as session, session.begin():
+        assert write_submissions(session, [full, bare, full]) == [full, bare]
+    with Session(engine) as session, session.begin():
+        assert write_submissions(session, [full]) == [], "a redelivered submission is a no-op"
+    _assert_stored(engine, full, bare)
     with pytest.raises(DataError, match="too long"), Session(engine) as session, session.begin():
-        write_submissions(session, [too_long])
+        write_submissions(session, [_too_long(bare)])
+
+
+def test_copied_submissions_keep_every_field_and_one_there_already_is_refused(engine) -> None:
+    full, bare = _full(), _bare()
+    with Session(engine) as session, session.begin():
+        copy_submissions(session, [full, bare])
+    _assert_stored(engine, full, bare)
+    with pytest.raises(UniqueViolation), Session(engine) as session, session.begin():
+        copy_submissions(session, [_bare(), full])
+    with pytest.raises(psycopg.DataError, match="too long"), Session(engine) as session, session.begin():
+        copy_submissions(session, [_too_long(bare)])
