@@ -49,7 +49,7 @@ class SqlSubmissionRecorder:
                                 f"submission {submission_id} holds another text: its Idempotency-Key (or task id) "
                                 "was used for a different text"
                             )
-        except (*UNAVAILABLE, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        except UNAVAILABLE as exc:
             reason = getattr(exc, "orig", None) or exc
             raise ServiceUnavailable(f"the log database did not record the submission: {reason}") from exc
         except (DataError, psycopg.DataError) as exc:  # a value the event model let through and PostgreSQL refuses
