@@ -21,7 +21,7 @@ from typing import Protocol
 from uuid import UUID
 
 from schemas.errors import DeliveryError, InputError, RecordedNotQueued, ServiceUnavailable
-from schemas.events import SubmissionEvent
+from schemas.events import SubmissionEvent, wire
 from stream.producer import AsyncEventProducer
 
 __all__ = ["WRITE_ERRORS", "GroupRecorder", "SubmissionRecorder", "write_submission"]
@@ -31,8 +31,9 @@ WRITE_ERRORS = (DeliveryError, ServiceUnavailable, TimeoutError)
 
 
 class SubmissionRecorder(Protocol):
-    def record(self, events: Sequence[SubmissionEvent]) -> None:
-        """Store the submissions (idempotently: a retried or redelivered one stays one row); raises
+    def record(self, events: Sequence[bytes]) -> None:
+        """Store the submissions, given in their wire form (`schemas.events.wire`, what the intake sends
+        next), idempotently: a retried or redelivered one stays one row; raises
         `InputError` when one of them cannot be stored as it is, `ServiceUnavailable` when the database
         does not answer."""
 
@@ -90,7 +91,7 @@ class GroupRecorder:
     def _record(self, events: list[SubmissionEvent]) -> list[Exception | None]:
         """Each event's outcome: None once recorded, else what its caller must hear."""
         try:
-            self._recorder.record(events)
+            self._recorder.record([wire(event) for event in events])
         except InputError as exc:
             if len(events) == 1:
                 return [exc]

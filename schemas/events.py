@@ -24,6 +24,7 @@ __all__ = [
     "SubmissionEvent",
     "content_hash",
     "utcnow",
+    "wire",
 ]
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -39,6 +40,12 @@ def utcnow() -> datetime:
 def content_hash(text: str) -> str:
     """The sha256 of a text (hex), as the log stores it: what `--dedupe` and exports compare."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def wire(event: BaseModel) -> bytes:
+    """An event as the topics carry it (JSON, UTF-8); the log database reads submissions from the same
+    bytes (store/writer.py), so an intake that records and sends an event encodes it once."""
+    return event.model_dump_json().encode()
 
 
 class _Event(BaseModel):

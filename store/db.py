@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -22,9 +21,8 @@ from schemas.errors import SchemaBehindError, ServiceUnavailable
 from schemas.secrets import plain
 from store.settings import DatabaseSettings, sqlalchemy_url
 
-# a database that is away, restarting or out of connections: a 503 to retry, never a 500 (psycopg's own
-# errors where a writer talks to the driver itself: the recorder's COPY, store/writer.py)
-UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError)
+# a database that is away, restarting or out of connections: a 503 to retry, never a 500
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 __all__ = [
     "UNAVAILABLE",

@@ -1,16 +1,15 @@
 """Idempotent batch writes into the PostgreSQL log. Knows nothing of Kafka.
 
-One statement per table per batch; submissions, the bulk of what is written, go in as one JSON
-document of rows (`INSERT ... SELECT FROM json_populate_recordset(...)`), encoded in C: 35-37k rows/s of
-short texts in chunks of 1,000 on the 2-core machine, against 27-31k for one array per column (`unnest`,
-the way before, whose arrays psycopg's Python dumper built element by element, holding the GIL a bulk
-ingest's reading thread waits for: Python CPU per 50,000 rows 0.86-0.94 s against 0.62-0.64 s) and
-7-8k for SQLAlchemy's multi-row `VALUES` of 14 columns. Each value is read by its column
-type's own input function, so a string too long for its column is refused, not cut.
-An intake recording submissions whose ids are new (store/recorder.py) sends them by `COPY` instead
-(`copy_submissions`): no JSON for PostgreSQL to parse and no conflict check, 37k rows/s against 26-30k
-and 17-19 µs of the server's CPU a row against 19-30 (five indexes are most of what is left); it
-cannot skip a row that is there already, so it raises, and the recorder falls back to the insert.
+One statement per table per batch. Submissions, the bulk of what is written, go in as the events
+themselves: their wire form (`schemas.events.wire`, the JSON the topics carry), joined into one JSON
+array that PostgreSQL reads (`json_to_recordset`, each field by its column's type, so a string too long
+for its column is refused, not cut) and hashes (`content_hash`, sha256 of the text, computed by
+PostgreSQL). An intake that records and then sends an event (store/recorder.py) encodes it once for
+both, and the Python work of recording a row is joining its bytes: what recording costs runs in
+PostgreSQL, on the other core, not under the intake's GIL. Measured on the 2-core machine, recording
+thread of `veritext ingest`: 3 µs of CPU a short text, against 13 for a binary `COPY` of the values
+(the way before; 23 for text `COPY`), and the ingest's durable rate 0.6 -> 0.75-0.85 of topic-only
+(docs/benchmarks.md).
 `ON CONFLICT DO NOTHING` on the natural keys makes a redelivered event a no-op, so the log never holds
 a second row for one submission or a second score for one (submission, detector version). The first
 stored score wins, and a score of another text than the one stored (two requests raced under one
@@ -25,26 +24,26 @@ failure rows with PostgreSQL's reason, keyed by what they are about (`sink:<subm
 and the rest are stored.
 """
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from schemas.errors import ServiceUnavailable
-from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent, content_hash
+from schemas.events import DeadLetterEvent, ScoreEvent, SubmissionEvent, wire
 from schemas.webhooks import webhook_body
 from store.db import UNAVAILABLE
 from store.models import Failure, Score, Submission, WebhookDelivery
 
-__all__ = ["LogBatch", "copy_submissions", "write_failures", "write_log", "write_scores", "write_submissions"]
+__all__ = ["LogBatch", "record_submissions", "write_failures", "write_log", "write_scores", "write_submissions"]
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +52,35 @@ _WRITE_ATTEMPTS = 5
 # batch of rows and compiles each statement once (`.values(rows)` compiled a new statement every time).
 _INSERT_DELIVERIES = insert(WebhookDelivery.__table__).on_conflict_do_nothing()
 _SUBMISSION_COLUMNS = [c for c in Submission.__table__.columns if c.name != "stored_at"]  # the database's clock
-
-
 _SUBMISSION_NAMES = ", ".join(c.name for c in _SUBMISSION_COLUMNS)
-_INSERT_SUBMISSIONS = text(
-    f"INSERT INTO {Submission.__tablename__} ({_SUBMISSION_NAMES}) SELECT {_SUBMISSION_NAMES} "
-    f"FROM json_populate_recordset(NULL::{Submission.__tablename__}, CAST(:rows AS json)) "
-    "ON CONFLICT DO NOTHING RETURNING id"
+_EVENT_FIELD = {"id": "submission_id"}  # a column whose event field has another name
+_COMPUTED = {"content_hash": "encode(sha256(convert_to(e.text, 'UTF8')), 'hex')"}  # = schemas.events.content_hash
+# The rows of a JSON array of submission events, as the table's columns (`:rows`).
+_GIVEN = "SELECT {values} FROM json_to_recordset(CAST(:rows AS json)) AS e({fields})".format(
+    values=", ".join(
+        f"{_COMPUTED.get(c.name, 'e.' + _EVENT_FIELD.get(c.name, c.name))} AS {c.name}" for c in _SUBMISSION_COLUMNS
+    ),
+    fields=", ".join(
+        f"{_EVENT_FIELD.get(c.name, c.name)} {c.type.compile(dialect=postgresql.dialect())}"
+        for c in _SUBMISSION_COLUMNS
+        if c.name not in _COMPUTED
+    ),
 )
-_COPY_SUBMISSIONS = f"COPY {Submission.__tablename__} ({_SUBMISSION_NAMES}) FROM STDIN"
+_INSERT_SUBMISSIONS = text(
+    f"INSERT INTO {Submission.__tablename__} ({_SUBMISSION_NAMES}) {_GIVEN} ON CONFLICT DO NOTHING RETURNING id"
+)
+# Insert, then name each given submission that the log held already under another text (the insert's
+# rows are not visible to the statement's own SELECT: what it compares with is what was there before).
+_RECORD_SUBMISSIONS = text(
+    f"WITH given AS ({_GIVEN}), inserted AS (INSERT INTO {Submission.__tablename__} ({_SUBMISSION_NAMES}) "
+    "SELECT * FROM given ON CONFLICT DO NOTHING) "
+    f"SELECT given.id FROM given JOIN {Submission.__tablename__} AS held ON held.id = given.id "
+    "WHERE held.content_hash <> given.content_hash"
+)
+# psycopg prepares a statement run five times; PostgreSQL's generic plan of these two, made after groups
+# of 1,000 rows, then took 18-28 ms for a group of one (2 ms planned for the rows given), so each
+# transaction that runs them plans them for its own rows.
+_CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _INSERT_SCORES = (
     insert(Score.__table__)
     .on_conflict_do_nothing()
@@ -151,42 +170,20 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
     latest = {e.submission_id: e for e in events}  # a submission twice in one batch: its last event
     if not latest:
         return []
-    rows = json.dumps([_submission_row(e) for e in latest.values()], ensure_ascii=False, separators=(",", ":"))
-    inserted = set(session.scalars(_INSERT_SUBMISSIONS, {"rows": rows}))
+    session.execute(_CUSTOM_PLAN)
+    inserted = set(session.scalars(_INSERT_SUBMISSIONS, {"rows": _json_array([wire(e) for e in latest.values()])}))
     return [e for e in latest.values() if e.submission_id in inserted]
 
 
-def copy_submissions(session: Session, events: Sequence[SubmissionEvent]) -> None:
-    """Store submissions none of which the log holds, in the session's transaction, by `COPY`. Raises
-    psycopg's `UniqueViolation` when one is there already (or twice in `events`), `DataError` for a value
-    PostgreSQL refuses; the transaction is then to be rolled back."""
-    connection = session.connection().connection.driver_connection  # psycopg's own, for its COPY
-    assert connection is not None, "a session's connection is checked out"
-    with connection.cursor() as cursor, cursor.copy(_COPY_SUBMISSIONS) as copy:
-        for e in events:
-            row = _submission_row(e)
-            row["normalised"] = Jsonb(row["normalised"])
-            copy.write_row([row[column.name] for column in _SUBMISSION_COLUMNS])
+def record_submissions(session: Session, events: Sequence[bytes]) -> list[UUID]:
+    """Store submissions given in their wire form, in the session's transaction, each once (one there
+    already is left as it is); returns the ids among them that the log holds under another text."""
+    session.execute(_CUSTOM_PLAN)
+    return list(session.scalars(_RECORD_SUBMISSIONS, {"rows": _json_array(events)}))
 
 
-def _submission_row(e: SubmissionEvent) -> dict[str, Any]:
-    """The submission's row as JSON values, named by column."""
-    return {
-        "id": str(e.submission_id),
-        "text": e.text,
-        "content_hash": content_hash(e.text),
-        "lang": e.lang,
-        "external_id": e.external_id,
-        "source": e.source,
-        "batch_id": str(e.batch_id) if e.batch_id else None,
-        "correlation_id": e.correlation_id,
-        "detector": e.detector,
-        "tenant": e.tenant,
-        "document_id": str(e.document_id) if e.document_id else None,
-        "callback_url": e.callback_url,
-        "normalised": e.normalised,
-        "submitted_at": e.submitted_at.isoformat(),
-    }
+def _json_array(events: Sequence[bytes]) -> str:
+    return (b"[" + b",".join(events) + b"]").decode()
 
 
 def write_scores(session: Session, events: Sequence[ScoreEvent]) -> list[ScoreEvent]:

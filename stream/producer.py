@@ -31,6 +31,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from pydantic import BaseModel
 
 from schemas.errors import DeliveryError
+from schemas.events import wire
 from stream.settings import KafkaSettings
 
 __all__ = ["AsyncEventProducer", "DeliveryCallback", "EventProducer", "Headers", "bulk_config"]
@@ -182,16 +183,17 @@ class EventProducer:
         self,
         topic: str,
         key: str,
-        event: BaseModel,
+        event: BaseModel | bytes,
         headers: Headers | None = None,
         *,
         timestamp: datetime | None = None,
         on_delivery: DeliveryCallback | None = None,
     ) -> None:
-        """Queue `event`; blocks while the local queue is full. A failure is reported to
-        `on_delivery` when given (the caller owns it), else raised by the next `flush`."""
+        """Queue `event` (or its `wire` form, for a caller that has it already); blocks while the local
+        queue is full. A failure is reported to `on_delivery` when given (the caller owns it), else
+        raised by the next `flush`."""
         callback = self._on_delivery if on_delivery is None else self._reporting(on_delivery)
-        value = event.model_dump_json().encode()
+        value = event if isinstance(event, bytes) else wire(event)
         while True:
             try:
                 _produce(self._producer, topic, key, value, headers, timestamp, callback)
@@ -288,7 +290,7 @@ class AsyncEventProducer:
             loop.call_soon_threadsafe(_resolve, delivered, err)
 
         try:
-            _produce(self._client, topic, key, event.model_dump_json().encode(), headers, timestamp, on_delivery)
+            _produce(self._client, topic, key, wire(event), headers, timestamp, on_delivery)
         except BufferError as exc:
             raise DeliveryError("the producer queue is full; the broker is not keeping up") from exc
         except KafkaException as exc:  # replaced by the callback thread; this event is not sent

@@ -33,12 +33,14 @@ from ingest.bulk.records import RecordRules, random_ids
 from ingest.bulk.rejects import RejectsFile
 from ingest.recorder import SubmissionRecorder
 from schemas.errors import DeliveryError, ServiceUnavailable
-from schemas.events import SubmissionEvent, content_hash
+from schemas.events import SubmissionEvent, content_hash, wire
 from stream.producer import EventProducer
 
 __all__ = ["BulkIngest", "IngestCounts", "IngestSummary"]
 
 log = logging.getLogger(__name__)
+
+_Encoded = tuple[int, SubmissionEvent, bytes]  # a line's event and its wire form, recorded and sent as it is
 
 
 @dataclass
@@ -109,10 +111,10 @@ class BulkIngest:
         reported = started
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="bulk-record") as recording:
-                pending: tuple[list[tuple[int, SubmissionEvent]], Future[None]] | None = None
+                pending: tuple[list[_Encoded], Future[None]] | None = None
                 for chunk in _chunks(reader.rows(), self._chunk_rows):
                     self._wait_for_scorers()
-                    events = self._events(chunk)
+                    events = [(line, event, wire(event)) for line, event in self._events(chunk)]  # encoded once
                     recorded = recording.submit(self._record_events, events)
                     if pending is not None:
                         self._send(*pending)
@@ -175,24 +177,24 @@ class BulkIngest:
             fresh.append((line, event))
         return fresh
 
-    def _record_events(self, events: list[tuple[int, SubmissionEvent]]) -> None:
+    def _record_events(self, events: list[_Encoded]) -> None:
         """Record a chunk in the log database when the broker is volatile (in the recording thread)."""
         if self._recorder is not None and events:
-            self._recorder.record([event for _, event in events])
+            self._recorder.record([value for _, _, value in events])
 
-    def _send(self, events: list[tuple[int, SubmissionEvent]], recorded: Future[None]) -> None:
+    def _send(self, events: list[_Encoded], recorded: Future[None]) -> None:
         """Send a chunk once it is recorded (`recorded` done); a chunk the database did not take is rejected."""
         try:
             recorded.result()
         except ServiceUnavailable as exc:
-            for line, _ in events:
+            for line, _, _ in events:
                 self._reject(line, str(exc))
             raise
-        for line, event in events:
+        for line, event, value in events:
             self._producer.send(
                 self._topic,
                 str(event.submission_id),
-                event,
+                value,
                 timestamp=event.submitted_at,
                 on_delivery=functools.partial(self._delivered, line),
             )

@@ -1,6 +1,5 @@
 """Group commit (ingest/recorder.py `GroupRecorder`) on real PostgreSQL: concurrent submissions share
-transactions (sent by COPY, or by the idempotent insert when one of them is there already), and what
-one of them did wrong reaches its caller alone."""
+transactions, and what one of them did wrong reaches its caller alone."""
 
 import asyncio
 import uuid
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ingest.recorder import GroupRecorder
 from schemas.errors import InputError, ServiceUnavailable
-from schemas.events import SubmissionEvent
+from schemas.events import SubmissionEvent, wire
 from store.db import make_engine
 from store.models import Submission
 from store.recorder import SqlSubmissionRecorder
@@ -23,7 +22,7 @@ class CountingRecorder(SqlSubmissionRecorder):
 
     groups: list[int]
 
-    def record(self, events: Sequence[SubmissionEvent]) -> None:
+    def record(self, events: Sequence[bytes]) -> None:
         self.groups.append(len(events))
         super().record(events)
 
@@ -59,7 +58,7 @@ def test_concurrent_submissions_share_transactions(engine) -> None:
 
 def test_an_id_holding_another_text_fails_its_caller_alone(engine) -> None:
     taken = uuid.uuid4()
-    SqlSubmissionRecorder(engine).record([_event("The text first stored under this id.", taken)])
+    SqlSubmissionRecorder(engine).record([wire(_event("The text first stored under this id.", taken))])
     events = [_event(f"An honest submission, number {i}.") for i in range(20)]
     events.insert(7, _event("Another text under the taken id.", taken))
     outcomes = asyncio.run(_record_all(GroupRecorder(_recorder(engine)), events))
@@ -69,12 +68,13 @@ def test_an_id_holding_another_text_fails_its_caller_alone(engine) -> None:
 
 
 def test_a_text_the_database_cannot_store_fails_its_caller_alone(engine) -> None:
-    """A NUL character from a caller that skipped the intake rule: PostgreSQL's COPY refuses the group,
-    which is recorded again event by event."""
+    """A NUL character from a caller that skipped the intake rule: PostgreSQL refuses the group, which is
+    recorded again event by event."""
     events = [_event(f"A storable submission, number {i}.") for i in range(10)]
     events.insert(3, _event("A NUL \x00 inside."))
     outcomes = asyncio.run(_record_all(GroupRecorder(_recorder(engine)), events))
-    assert isinstance(outcomes[3], InputError) and "NUL" in str(outcomes[3])
+    assert isinstance(outcomes[3], InputError)
+    assert str(outcomes[3]) == "the log database refused the submission: unsupported Unicode escape sequence"
     assert outcomes[:3] + outcomes[4:] == [None] * 10
     assert _stored(engine) == 10
 

@@ -14,7 +14,7 @@ import pytest
 
 from ingest.recorder import GroupRecorder, write_submission
 from schemas.errors import RecordedNotQueued
-from schemas.events import SubmissionEvent
+from schemas.events import SubmissionEvent, wire
 from store.recorder import SqlSubmissionRecorder
 from stream.admin import ensure_topics
 from stream.embedded_broker import EmbeddedBroker
@@ -72,7 +72,7 @@ def test_what_was_recorded_and_never_queued_is_requeued_once_nothing_is_left_to_
 ) -> None:
     _, kafka = own_broker
     recorded = _event("Recorded, never queued.").model_copy(update={"callback_url": "https://example.com/hook"})
-    SqlSubmissionRecorder(engine).record([recorded])
+    SqlSubmissionRecorder(engine).record([wire(recorded)])
 
     def in_topic() -> int:
         return sum(p.end for p in partition_offsets(kafka, [kafka.topics.submissions]))

@@ -1,23 +1,20 @@
-"""The log's idempotent writer on real PostgreSQL: submissions sent as one JSON document, or by COPY as
-the intakes' recorder sends new ones, keep every field (the row names every column the insert writes);
-the insert stores one however often it comes, COPY refuses one that is there already; a value too long
-for its column is refused, never cut short; a score of another text than the one stored
-for its submission (two requests raced under one Idempotency-Key with different texts) is never
-stored."""
+"""The log's idempotent writer on real PostgreSQL: submissions, read from their events' wire form, keep
+every field and the hash of their text as Python computes it; each is stored once however often it
+comes, and the intakes' recording names one the log holds under another text; a value too long for its
+column is refused, never cut short; a score of another text than the one stored for its submission (two
+requests raced under one Idempotency-Key with different texts) is never stored."""
 
 import uuid
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
-from psycopg.errors import UniqueViolation
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from schemas.events import ScoreEvent, SubmissionEvent, content_hash
+from schemas.events import ScoreEvent, SubmissionEvent, content_hash, wire
 from store.models import Score, Submission
-from store.writer import _SUBMISSION_COLUMNS, _submission_row, copy_submissions, write_scores, write_submissions
+from store.writer import record_submissions, write_scores, write_submissions
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -59,13 +56,6 @@ def test_a_score_of_another_text_than_the_stored_one_is_refused(engine) -> None:
     with Session(engine) as session:
         rows = dict(session.execute(select(Score.submission_id, Score.probability)).all())
     assert rows == {raced: 0.1, legacy: 0.3}
-
-
-def test_a_submission_row_names_every_column_the_insert_writes() -> None:
-    """json_populate_recordset reads a column the row does not name as NULL, without a word."""
-    row = _submission_row(SubmissionEvent(submission_id=uuid.uuid4(), text="Any text.", submitted_at=NOW))
-    written = {c.name for c in _SUBMISSION_COLUMNS}
-    assert set(row) == written == {c.name for c in Submission.__table__.columns} - {"stored_at"}
 
 
 def _full() -> SubmissionEvent:
@@ -133,12 +123,13 @@ def test_submissions_keep_every_field_are_stored_once_and_are_never_cut_short(en
         write_submissions(session, [_too_long(bare)])
 
 
-def test_copied_submissions_keep_every_field_and_one_there_already_is_refused(engine) -> None:
+def test_recorded_submissions_keep_every_field_and_one_held_under_another_text_is_named(engine) -> None:
     full, bare = _full(), _bare()
     with Session(engine) as session, session.begin():
-        copy_submissions(session, [full, bare])
+        assert record_submissions(session, [wire(full), wire(bare)]) == []
     _assert_stored(engine, full, bare)
-    with pytest.raises(UniqueViolation), Session(engine) as session, session.begin():
-        copy_submissions(session, [_bare(), full])
-    with pytest.raises(psycopg.DataError, match="too long"), Session(engine) as session, session.begin():
-        copy_submissions(session, [_too_long(bare)])
+    other = full.model_copy(update={"text": "Another text under the same id."})
+    with Session(engine) as session, session.begin():
+        assert record_submissions(session, [wire(_bare()), wire(full), wire(other)]) == [full.submission_id]
+    with pytest.raises(DataError, match="too long"), Session(engine) as session, session.begin():
+        record_submissions(session, [wire(_too_long(bare))])
