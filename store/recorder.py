@@ -1,8 +1,9 @@
 """The PostgreSQL side of `ingest.recorder`: intakes write submissions straight into the log when the
 broker is volatile (the embedded one), from the events' wire form, the bytes they then send
-(store/writer.py `record_submissions`): one statement a group, which skips a submission the log holds
-already (a retry under an Idempotency-Key, a resent task, a commit whose answer was lost) and names
-those it holds under another text. Either way the sink's later write of the same event is a no-op."""
+(store/writer.py `record_submissions`): the sink's idempotent insert, one statement a group, which skips
+a submission the log holds already (a retry under an Idempotency-Key, a resent task, a commit whose
+answer was lost), and then, only when it skipped one, a statement naming those held under another text.
+Either way the sink's later write of the same event is a no-op."""
 
 from collections.abc import Sequence
 

@@ -4,7 +4,9 @@ comes, and the intakes' recording names one the log holds under another text; a 
 column is refused, never cut short; a score of another text than the one stored for its submission (two
 requests raced under one Idempotency-Key with different texts) is never stored."""
 
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -133,3 +135,23 @@ def test_recorded_submissions_keep_every_field_and_one_held_under_another_text_i
         assert record_submissions(session, [wire(_bare()), wire(full), wire(other)]) == [full.submission_id]
     with pytest.raises(DataError, match="too long"), Session(engine) as session, session.begin():
         record_submissions(session, [wire(_too_long(bare))])
+
+
+def test_a_submission_recorded_by_a_racing_transaction_under_another_text_is_named(engine) -> None:
+    """The second insert waits for the first transaction's row and skips it; the comparison after it
+    must see that row, committed while it waited."""
+    first = _bare()
+    second = first.model_copy(update={"text": "Another text, sent at the same moment."})
+    with Session(engine) as holder, holder.begin():
+        assert record_submissions(holder, [wire(first)]) == []
+        with ThreadPoolExecutor(1) as pool:
+            racing = pool.submit(_record_alone, engine, wire(second))
+            time.sleep(0.5)  # the racing insert now waits for this transaction's row
+            assert not racing.done()
+            holder.commit()
+            assert racing.result(timeout=10) == [first.submission_id]
+
+
+def _record_alone(engine, event: bytes) -> list[uuid.UUID]:
+    with Session(engine) as session, session.begin():
+        return record_submissions(session, [event])
