@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from schemas.detector_spec import DetectorSpec
-from schemas.events import SubmissionEvent
+from schemas.events import SubmissionEvent, wire
 from scorer.detectors import Detector, load_detector
 from scorer.rescore import RescoreCounts, Rescorer
 from scorer.settings import ScorerSettings
@@ -130,7 +130,7 @@ def _from_topic(records: Iterator[Message]) -> Iterator[Offer]:
 
 def _from_log(events: Iterator[SubmissionEvent]) -> Iterator[Offer]:
     for event in events:
-        yield event, f"postgres:submissions/{event.submission_id}", event.model_dump_json().encode()
+        yield event, f"postgres:submissions/{event.submission_id}", wire(event)
 
 
 def _summary(result: ReplayResult) -> Table:
