@@ -25,8 +25,8 @@ class SqlSubmissionRecorder:
 
     def record(self, events: Sequence[bytes]) -> None:
         """Raises `InputError` when the log holds another text under one of the events' ids (an
-        Idempotency-Key reused for another text): checked in the insert's statement, so two racing
-        requests cannot both pass."""
+        Idempotency-Key reused for another text): checked in the insert's transaction, by a statement
+        after it that sees a racing request's committed row, so two racing requests cannot both pass."""
         try:
             with Session(self._engine) as session, session.begin():
                 if held := record_submissions(session, events):

@@ -170,8 +170,7 @@ def write_submissions(session: Session, events: Sequence[SubmissionEvent]) -> li
     latest = {e.submission_id: e for e in events}  # a submission twice in one batch: its last event
     if not latest:
         return []
-    session.execute(_CUSTOM_PLAN)
-    inserted = set(session.scalars(_INSERT_SUBMISSIONS, {"rows": _json_array([wire(e) for e in latest.values()])}))
+    inserted = _insert_submissions(session, _json_array([wire(e) for e in latest.values()]))
     return [e for e in latest.values() if e.submission_id in inserted]
 
 
@@ -179,10 +178,15 @@ def record_submissions(session: Session, events: Sequence[bytes]) -> list[UUID]:
     """Store submissions given in their wire form, in the session's transaction, each once (one there
     already is left as it is); returns the ids among them that the log holds under another text."""
     rows = _json_array(events)
-    session.execute(_CUSTOM_PLAN)
-    if len(session.scalars(_INSERT_SUBMISSIONS, {"rows": rows}).all()) == len(events):
+    if len(_insert_submissions(session, rows)) == len(events):
         return []
     return list(session.scalars(_HELD_UNDER_ANOTHER_TEXT, {"rows": rows}))
+
+
+def _insert_submissions(session: Session, rows: str) -> set[UUID]:
+    """Insert the submissions of a JSON array of wire forms, planned for these rows; the ids inserted."""
+    session.execute(_CUSTOM_PLAN)
+    return set(session.scalars(_INSERT_SUBMISSIONS, {"rows": rows}))
 
 
 def _json_array(events: Sequence[bytes]) -> str:
