@@ -24,9 +24,10 @@ from lab.probe_fit import (
     THRESHOLD_RULE,
     Linear,
     ProbeConfig,
+    SegmentRows,
     calibrate,
     design,
-    fit_linear,
+    fit_document,
     fit_segments,
     fold_models,
     out_of_genre_logits,
@@ -94,7 +95,7 @@ def _labels(
     texts: np.ndarray,
     probability: np.ndarray,
     langs: Sequence[str],
-    segment_rows: tuple[np.ndarray, ...],
+    segment_rows: SegmentRows,
 ) -> list[str]:
     """The detector's label of each text (human, mixed, machine), at its language's threshold, its
     segments read as it reads them."""
@@ -125,13 +126,13 @@ def fit_probe(
     corpus, x = [item for item, keep in zip(corpus, long_enough, strict=True) if keep], x[long_enough]
     folds = held_out_folds(corpus)
     fit_mask = trainable(corpus)
-    per_fold = fold_models(corpus, x, folds, config)
+    segment_rows = segment_design(corpus, measures, config)
+    per_fold = fold_models(corpus, segment_rows, folds, config)
     models = out_of_genre_models(per_fold)
     oof = out_of_genre_logits(corpus, x, np.arange(len(corpus)), models)
     written = np.array([not item.augmented for item in corpus])
     calibrations = calibrate(corpus, oof, fit_mask & written)
-    fitted = fit_linear(x[fit_mask], [item for item, keep in zip(corpus, fit_mask, strict=True) if keep], config)
-    segment_rows = segment_design(corpus, measures, config)
+    fitted = fit_document(corpus, segment_rows, np.flatnonzero(fit_mask), config)
     segment = fit_segments(
         corpus, segment_rows[0], segment_rows[1], config, _cowritten_rows(cowritten, measures, config)
     )
@@ -177,7 +178,7 @@ def _report(
     measures: dict[str, Measure],
     x: np.ndarray,
     oof: np.ndarray,
-    segment_rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    segment_rows: SegmentRows,
     folds: list[Fold],
     per_fold: dict[str, Linear],
     config: ProbeConfig,
