@@ -9,9 +9,11 @@
    mean states instead, as up to round 7, it learned what a whole text of a genre looks like; fitted on
    their sentences it must find what every sentence of a machine text shares (round 8,
    docs/detector.md: mean held-out AUROC 0.905 -> 0.917, students' essays 0.69 -> 0.83). Each
-   (language, genre, label) cell weighs the same in total, so the largest file does not decide what
-   "machine" looks like, and the likelihood columns can be weighed above the probe's (a weaker penalty
-   on the few zero-shot features than on the hundreds of probe dimensions).
+   (language, genre, label) cell weighs the same in total within its label, so the largest file does not
+   decide what "machine" looks like (the labels are balanced by their counts of rows, which are segments
+   here: a label whose texts have more sentences weighs a little less), and the likelihood columns can
+   be weighed above the probe's (a weaker penalty on the few zero-shot features than on the hundreds of
+   probe dimensions).
 3. **Out-of-genre logits** (`out_of_genre_logits`): each trainable text scored by a model fitted
    without its genre (folds.py). They are what the calibration and the threshold are fitted on, so the
    probabilities describe text of a kind the model has not seen, not its own training data.
