@@ -2,7 +2,10 @@
 [submissions] through a producer whose local queue is bounded (see `stream.producer.bulk_config`),
 so memory stays flat and a slow broker slows the reader down.
 
-Rows are handled a chunk at a time: each is validated (a bad one goes to the rejects file), with
+Rows are handled a chunk at a time (`CHUNK_ROWS` rows, fewer when their text fields add up to
+`CHUNK_CHARS` characters: two chunks are in memory at once, and long texts must not make them large;
+recording in chunks of 4,000 instead of 1,000 rows took the recorded run from 19,000 to 22,500 events
+per second, bench/durability_bench.py): each is validated (a bad one goes to the rejects file), with
 `--dedupe` its content hash is looked up (in the log database and among the texts of this run),
 and the good ones are sent (recorded in the log database first when the broker is volatile:
 ingest/recorder.py; a thread records the next chunk while this one is sent, so the two overlap, and a
@@ -15,7 +18,6 @@ scorers.
 """
 
 import functools
-import itertools
 import logging
 import threading
 import time
@@ -66,9 +68,23 @@ class IngestSummary:
         return self.counts.accepted / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, size)):
+CHUNK_ROWS = 4000
+CHUNK_CHARS = 8_000_000
+
+
+def _chunks(rows: Iterable[Row], max_rows: int, max_chars: int) -> Iterator[list[Row]]:
+    """Consecutive rows, at most `max_rows` of them, ending at the row whose string fields take their
+    sum to `max_chars` characters."""
+    chunk: list[Row] = []
+    chars = 0
+    for row in rows:
+        chunk.append(row)
+        if row.fields is not None:
+            chars += sum(len(value) for value in row.fields.values() if isinstance(value, str))
+        if len(chunk) == max_rows or chars >= max_chars:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
         yield chunk
 
 
@@ -84,7 +100,8 @@ class BulkIngest:
         hashes: HashIndex | None = None,
         recorder: SubmissionRecorder | None = None,
         backlog: BacklogMonitor | None = None,
-        chunk_rows: int = 1000,
+        chunk_rows: int = CHUNK_ROWS,
+        chunk_chars: int = CHUNK_CHARS,
         ledger_interval_s: float = 2.0,
     ) -> None:
         self.batch_id = uuid.uuid4()
@@ -100,6 +117,7 @@ class BulkIngest:
         self._backlog = backlog
         self._seen: set[bytes] = set()  # content hashes sent by this run (with --dedupe only)
         self._chunk_rows = chunk_rows
+        self._chunk_chars = chunk_chars
         self._ledger_interval_s = ledger_interval_s
         self._refused: str | None = None
 
@@ -112,7 +130,7 @@ class BulkIngest:
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="bulk-record") as recording:
                 pending: tuple[list[_Encoded], Future[None]] | None = None
-                for chunk in _chunks(reader.rows(), self._chunk_rows):
+                for chunk in _chunks(reader.rows(), self._chunk_rows, self._chunk_chars):
                     self._wait_for_scorers()
                     events = [(line, event, wire(event)) for line, event in self._events(chunk)]  # encoded once
                     recorded = recording.submit(self._record_events, events)

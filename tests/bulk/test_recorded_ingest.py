@@ -23,7 +23,7 @@ LINES = 23
 CHUNK = 5
 
 
-def _run(kafka: KafkaSettings, engine, recorder_engine, tmp_path):
+def _run(kafka: KafkaSettings, engine, recorder_engine, tmp_path, chunk_chars: int = 1_000_000):
     path = tmp_path / "texts.jsonl"
     path.write_text("".join(json.dumps({"text": f"Bulk text {i}, recorded first."}) + "\n" for i in range(LINES)))
     reader, rules = open_reader(path, None, RecordRules())
@@ -37,6 +37,7 @@ def _run(kafka: KafkaSettings, engine, recorder_engine, tmp_path):
             RejectsFile(tmp_path / "rejects.jsonl"),
             recorder=SqlSubmissionRecorder(recorder_engine),
             chunk_rows=CHUNK,
+            chunk_chars=chunk_chars,
         )
         return ingest.run(reader), tmp_path / "rejects.jsonl"
 
@@ -58,3 +59,12 @@ def test_a_chunk_the_database_cannot_record_is_rejected_and_never_sent(kafka, en
     assert summary.counts.accepted == 0, "nothing unrecorded reached the broker"
     lines = [json.loads(line)["line"] for line in rejects.read_text(encoding="utf-8").splitlines()]
     assert lines == list(range(1, CHUNK + 1)), "the first chunk's lines, to be sent again"
+
+
+def test_a_chunk_ends_early_when_its_texts_reach_the_character_bound(kafka, engine, tmp_path):
+    unreachable = make_engine(f"postgresql://postgres@127.0.0.1:9/{uuid.uuid4().hex}", pool_size=1)
+    summary, rejects = _run(kafka, engine, unreachable, tmp_path, chunk_chars=70)  # texts of 28 characters
+    unreachable.dispose()
+    assert summary.counts.accepted == 0
+    lines = [json.loads(line)["line"] for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert lines == [1, 2, 3], "three texts reach 70 characters: the first chunk holds them alone"
