@@ -11,7 +11,7 @@ from lab.dataset import LabelledText, split_of
 from lab.folds import held_out_folds, trainable
 from lab.measures import CACHE_LAYERS, CUT_TOKENS, Measure
 from lab.metrics import compute_metrics
-from lab.probe_fit import ProbeConfig
+from lab.probe_fit import ProbeConfig, fit_document, segment_design
 from lab.probe_report import report_json, report_markdown
 from lab.probe_train import fit_probe
 from scorer.detectors.lm_statistics import N_STATS
@@ -133,3 +133,27 @@ def test_the_shipped_report_recomputes_from_its_recorded_probabilities() -> None
     again = compute_metrics(truth, probability, [row["label"] != "human" for row in rows])
     assert again.model_dump() == pytest.approx(report["test"]["overall"])
     assert report["data_sha256"] == model.data_sha256
+
+
+def test_cutting_a_segment_in_two_halves_fits_the_same_document_model() -> None:
+    """A segment is weighed by its tokens and each label by its summed weight, so two copies of a segment,
+    each of half its tokens, are the segment: nothing depends on how many rows a label has."""
+    corpus, measures = _corpus(per_cell=20)
+    config = ProbeConfig(layers=(9, 12), min_tokens=16)
+    rows, owners, tokens = segment_design(corpus, measures, config)
+    texts = np.arange(len(corpus))
+    cut = np.flatnonzero(np.array([corpus[o].machine for o in owners]))[:40]  # machine segments only
+    assert (tokens[cut] % 2 == 0).any()
+    halves = (
+        np.vstack([rows, rows[cut]]),
+        np.concatenate([owners, owners[cut]]),
+        np.concatenate([tokens, tokens[cut]]).astype(float),
+    )
+    halves[2][cut] /= 2
+    halves[2][len(tokens) :] /= 2
+    whole = fit_document(corpus, (rows, owners, tokens), texts, config)
+    split = fit_document(corpus, halves, texts, config)
+    np.testing.assert_allclose(split.mean, whole.mean, rtol=1e-9)
+    np.testing.assert_allclose(split.scale, whole.scale, rtol=1e-9)
+    np.testing.assert_allclose(split.coef, whole.coef, rtol=1e-4, atol=1e-6)
+    assert split.intercept == pytest.approx(whole.intercept, rel=1e-4, abs=1e-6)
